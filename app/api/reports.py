@@ -1,0 +1,53 @@
+"""Trial balance, account ledger and balances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.ledger import _date
+from app.api.routing import route
+from app.api.schemas import AsOfQuery, RangeQuery
+from app.services import reports
+
+
+@route(
+    "/businesses/<int:business_id>/reports/trial-balance",
+    "GET",
+    summary="Trial balance (科目余额表) for a date range",
+    tag="reports",
+    query=RangeQuery,
+    action="read_books",
+)
+def trial_balance(business_id: int, query: RangeQuery) -> dict[str, Any]:
+    return reports.trial_balance(
+        business_id, _date(query.date_from, "from"), _date(query.date_to, "to")
+    )
+
+
+@route(
+    "/businesses/<int:business_id>/reports/balances",
+    "GET",
+    summary="Account balances on a date",
+    tag="reports",
+    query=AsOfQuery,
+    action="read_books",
+)
+def balances(business_id: int, query: AsOfQuery) -> dict[str, Any]:
+    return {
+        "as_of": query.as_of,
+        "items": reports.balances(business_id, _date(query.as_of, "as_of")),
+    }
+
+
+@route(
+    "/businesses/<int:business_id>/accounts/<code>/ledger",
+    "GET",
+    summary="Account ledger (明细账) with running balance",
+    tag="reports",
+    query=RangeQuery,
+    action="read_books",
+)
+def account_ledger(business_id: int, code: str, query: RangeQuery) -> dict[str, Any]:
+    return reports.ledger(
+        business_id, code, _date(query.date_from, "from"), _date(query.date_to, "to")
+    )

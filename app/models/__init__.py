@@ -1,0 +1,24 @@
+"""Peewee models, grouped by domain. ALL_MODELS is what migrations and schema checks compare."""
+
+from app.models.businesses import Business, Invite, Membership
+from app.models.idempotency import IdempotencyRecord
+from app.models.ledger import Account, Category, ClosedPeriod, Entry, EntryLine
+from app.models.users import AuthSession, LoginThrottle, RefreshToken, User
+
+ALL_MODELS = [
+    User,
+    AuthSession,
+    RefreshToken,
+    LoginThrottle,
+    Business,
+    Membership,
+    Invite,
+    Account,
+    Category,
+    Entry,
+    EntryLine,
+    ClosedPeriod,
+    IdempotencyRecord,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -1,0 +1,391 @@
+"""The single posting function, and the checks every journal entry passes first.
+
+Every path that writes the books — the API, the CLI, quick records, reversals, the demo data and,
+later, approvals, imports and rule contracts — goes through `post_entry`, so that the checks are
+the same everywhere and the chain can record each posting inside the same transaction.
+
+The checks are named functions returning error values (as in Beancount's ops/validation.py):
+they are invariants on the user's data, not sanity checks, so they are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import JOIN, IntegrityError, fn
+
+from app.clock import business_today, utcnow
+from app.db import is_postgres, write_transaction
+from app.errors import Conflict, NotFound, Unprocessable
+from app.events import LedgerEvent, emit
+from app.models import Account, Business, ClosedPeriod, Entry, EntryLine
+from app.money import MAX_FEN, format_fen
+from app.services.accounts import parent_codes
+
+MIN_DATE = dt.date(2000, 1, 1)
+MAX_DATE = dt.date(2099, 12, 31)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    account: str
+    debit: int = 0
+    credit: int = 0
+    memo: str = ""
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    date: dt.date
+    memo: str
+    lines: tuple[LineInput, ...]
+    source: str = "manual"
+    category_key: str | None = None
+    paid_with: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What the checks may look at; loaded once per posting."""
+
+    accounts: dict[str, Account]
+    parents: set[str]
+    closed_months: set[str]
+    posting: bool
+
+
+Check = Callable[[EntryInput, Context], list[Problem]]
+
+
+def check_line_count(e: EntryInput, ctx: Context) -> list[Problem]:
+    if len(e.lines) < 2:
+        return [Problem("too_few_lines", "An entry needs at least two lines")]
+    if len(e.lines) > 200:
+        return [Problem("too_many_lines", "An entry has at most 200 lines")]
+    return []
+
+
+def check_line_sides(e: EntryInput, ctx: Context) -> list[Problem]:
+    out = []
+    for i, line in enumerate(e.lines):
+        if (line.debit > 0) == (line.credit > 0) or line.debit < 0 or line.credit < 0:
+            out.append(
+                Problem(
+                    "invalid_line",
+                    f"line {i + 1}: exactly one of debit or credit, greater than zero",
+                    {"line": i + 1},
+                )
+            )
+        elif max(line.debit, line.credit) > MAX_FEN:
+            out.append(
+                Problem("invalid_amount", f"line {i + 1}: amount too large", {"line": i + 1})
+            )
+    return out
+
+
+def check_balanced(e: EntryInput, ctx: Context) -> list[Problem]:
+    debit = sum(line.debit for line in e.lines)
+    credit = sum(line.credit for line in e.lines)
+    if debit != credit:
+        return [
+            Problem(
+                "unbalanced",
+                f"Debits ({format_fen(debit)}) do not equal credits ({format_fen(credit)})",
+                {"total_debit": format_fen(debit), "total_credit": format_fen(credit)},
+            )
+        ]
+    return []
+
+
+def check_accounts(e: EntryInput, ctx: Context) -> list[Problem]:
+    out = []
+    for i, line in enumerate(e.lines):
+        acct = ctx.accounts.get(line.account)
+        where = {"line": i + 1, "account": line.account}
+        if acct is None:
+            out.append(
+                Problem(
+                    "unknown_account", f"line {i + 1}: account {line.account} does not exist", where
+                )
+            )
+        elif not acct.is_active:
+            out.append(
+                Problem(
+                    "inactive_account", f"line {i + 1}: account {line.account} is inactive", where
+                )
+            )
+        elif line.account in ctx.parents:
+            out.append(
+                Problem(
+                    "account_not_leaf",
+                    f"line {i + 1}: account {line.account} has sub-accounts; post to one of them",
+                    where,
+                )
+            )
+    return out
+
+
+def check_date(e: EntryInput, ctx: Context) -> list[Problem]:
+    if not MIN_DATE <= e.date <= MAX_DATE:
+        return [Problem("invalid_date", f"date must be between {MIN_DATE} and {MAX_DATE}")]
+    if ctx.posting and e.date.strftime("%Y-%m") in ctx.closed_months:
+        return [
+            Problem("period_closed", f"{e.date:%Y-%m} is closed; nothing can be posted into it")
+        ]
+    return []
+
+
+CHECKS: list[Check] = [
+    check_line_count,
+    check_line_sides,
+    check_balanced,
+    check_accounts,
+    check_date,
+]
+
+# Problems that are about the state of the books rather than a malformed request.
+_CONFLICTS = {"period_closed"}
+
+
+def load_context(business_id: int, entry: EntryInput, posting: bool) -> Context:
+    codes = {line.account for line in entry.lines}
+    accounts = {
+        a.code: a
+        for a in Account.select().where(
+            (Account.business == business_id) & (Account.code.in_(list(codes)))
+        )
+    }
+    closed = {
+        p.month
+        for p in ClosedPeriod.select(ClosedPeriod.month).where(
+            (ClosedPeriod.business == business_id)
+            & (ClosedPeriod.month == entry.date.strftime("%Y-%m"))
+        )
+    }
+    return Context(accounts, parent_codes(business_id) & codes, closed, posting)
+
+
+def validate(business_id: int, entry: EntryInput, posting: bool = True) -> Context:
+    ctx = load_context(business_id, entry, posting)
+    problems = [p for check in CHECKS for p in check(entry, ctx)]
+    if problems:
+        first = problems[0]
+        cls = Conflict if first.code in _CONFLICTS else Unprocessable
+        raise cls(
+            first.message,
+            code=first.code,
+            details={
+                "problems": [{"code": p.code, "message": p.message, **p.details} for p in problems]
+            },
+        )
+    return ctx
+
+
+def _lock_business(business_id: int) -> None:
+    """Serialise writers of one business (entry numbers, and the chain's next index).
+
+    SQLite's BEGIN IMMEDIATE already holds the database's write lock; PostgreSQL locks the row.
+    """
+    query = Business.select(Business.id).where(Business.id == business_id)
+    if is_postgres():
+        query = query.for_update()
+    if query.first() is None:
+        raise NotFound("Business not found", code="business_not_found")
+
+
+def _next_number(business_id: int) -> int:
+    current = Entry.select(fn.MAX(Entry.number)).where(Entry.business == business_id).scalar()
+    return (current or 0) + 1
+
+
+def _insert_lines(entry: Entry, lines: Sequence[LineInput], ctx: Context) -> None:
+    EntryLine.insert_many(
+        [
+            {
+                "entry": entry.id,
+                "line_no": i + 1,
+                "account": ctx.accounts[line.account].id,
+                "debit": line.debit,
+                "credit": line.credit,
+                "memo": line.memo,
+            }
+            for i, line in enumerate(lines)
+        ]
+    ).execute()
+
+
+def _recheck_balance(entry_id: int) -> None:
+    """Re-read what was written, just before commit: the stored lines must balance too."""
+    debit, credit, count = (
+        EntryLine.select(
+            fn.COALESCE(fn.SUM(EntryLine.debit), 0),
+            fn.COALESCE(fn.SUM(EntryLine.credit), 0),
+            fn.COUNT(EntryLine.id),
+        )
+        .where(EntryLine.entry == entry_id)
+        .tuples()
+        .first()
+    )
+    if debit != credit or count < 2:
+        raise AssertionError(f"entry {entry_id} stored unbalanced: {debit} != {credit}")
+
+
+def post_entry(
+    business_id: int,
+    entry: EntryInput,
+    actor_id: int | None,
+    *,
+    status: str = "posted",
+    reverses: Entry | None = None,
+) -> Entry:
+    """Validate and write one journal entry (posted, or a draft), all or nothing."""
+    if status not in ("posted", "draft"):
+        raise ValueError(status)
+    posting = status == "posted"
+    with write_transaction():
+        _lock_business(business_id)
+        ctx = validate(business_id, entry, posting=posting)
+        now = utcnow()
+        try:
+            with write_transaction():
+                row = Entry.create(
+                    business=business_id,
+                    number=_next_number(business_id),
+                    date=entry.date,
+                    memo=entry.memo,
+                    status=status,
+                    source=entry.source,
+                    category_key=entry.category_key,
+                    paid_with=entry.paid_with,
+                    reverses=reverses,
+                    created_by=actor_id,
+                    created_at=now,
+                    posted_by=actor_id if posting else None,
+                    posted_at=now if posting else None,
+                )
+        except IntegrityError:
+            if reverses is not None:
+                raise Conflict(
+                    f"Entry {reverses.id} has already been reversed", code="already_reversed"
+                ) from None
+            raise
+        _insert_lines(row, entry.lines, ctx)
+        _recheck_balance(row.id)
+        if posting:
+            _emit_posted(row, "entry.reversed" if reverses is not None else "entry.posted")
+        return row
+
+
+def _emit_posted(row: Entry, event_type: str) -> None:
+    from app.services.entries import entry_dict  # serialisation lives with the read side
+
+    content = {"entry": entry_dict(load_entry(row.business_id, row.id))}
+    if row.reverses_id:
+        content["reverses"] = row.reverses_id
+    emit(LedgerEvent(event_type, row.business_id, row.posted_by_id, content))
+
+
+def load_entry(business_id: int, entry_id: int) -> Entry:
+    row = Entry.get_or_none((Entry.id == entry_id) & (Entry.business == business_id))
+    if row is None:
+        raise NotFound("Entry not found", code="entry_not_found")
+    return row
+
+
+def entry_input_from(
+    row: Entry, *, swap: bool = False, date: dt.date | None = None, memo: str | None = None
+) -> EntryInput:
+    lines = (
+        EntryLine.select(EntryLine, Account)
+        .join(Account, JOIN.INNER)
+        .where(EntryLine.entry == row.id)
+        .order_by(EntryLine.line_no)
+    )
+    return EntryInput(
+        date=date or row.date,
+        memo=row.memo if memo is None else memo,
+        lines=tuple(
+            LineInput(
+                account=ln.account.code,
+                debit=ln.credit if swap else ln.debit,
+                credit=ln.debit if swap else ln.credit,
+                memo=ln.memo,
+            )
+            for ln in lines
+        ),
+        source=row.source,
+        category_key=row.category_key,
+        paid_with=row.paid_with,
+    )
+
+
+def post_draft(business_id: int, entry_id: int, actor_id: int) -> Entry:
+    """Turn a draft into a posted entry; the checks run again, now including closed months."""
+    with write_transaction():
+        _lock_business(business_id)
+        row = load_entry(business_id, entry_id)
+        if row.status != "draft":
+            raise Conflict("Only a draft can be posted", code="not_a_draft")
+        validate(business_id, entry_input_from(row), posting=True)
+        now = utcnow()
+        Entry.update(status="posted", posted_by=actor_id, posted_at=now).where(
+            (Entry.id == row.id) & (Entry.status == "draft")
+        ).execute()
+        row = load_entry(business_id, entry_id)
+        _emit_posted(row, "entry.posted")
+        return row
+
+
+def delete_draft(business_id: int, entry_id: int) -> None:
+    with write_transaction():
+        row = load_entry(business_id, entry_id)
+        if row.status != "draft":
+            raise Conflict(
+                "Posted entries are never deleted; reverse it instead", code="entry_posted"
+            )
+        EntryLine.delete().where(EntryLine.entry == row.id).execute()
+        Entry.delete().where(Entry.id == row.id).execute()
+
+
+def reverse_entry(
+    business_id: int,
+    entry_id: int,
+    actor_id: int,
+    date: dt.date | None = None,
+    memo: str | None = None,
+) -> Entry:
+    """Post the mirror image of a posted entry (红字冲销 done as a reversing entry)."""
+    with write_transaction():
+        _lock_business(business_id)
+        original = load_entry(business_id, entry_id)
+        if original.status != "posted":
+            raise Conflict(
+                "Only a posted entry can be reversed; delete a draft instead", code="not_posted"
+            )
+        if original.reverses_id is not None:
+            raise Conflict("A reversing entry cannot itself be reversed", code="is_reversal")
+        if Entry.select().where(Entry.reverses == original.id).exists():
+            raise Conflict(
+                f"Entry {original.id} has already been reversed", code="already_reversed"
+            )
+        text = memo if memo is not None else f"冲销 第{original.number}号: {original.memo}"[:200]
+        mirror = entry_input_from(original, swap=True, date=date or business_today(), memo=text)
+        mirror = EntryInput(
+            mirror.date,
+            mirror.memo,
+            mirror.lines,
+            "reversal",
+            original.category_key,
+            original.paid_with,
+        )
+        return post_entry(business_id, mirror, actor_id, reverses=original)

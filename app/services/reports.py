@@ -1,0 +1,215 @@
+"""Balances, the trial balance (科目余额表) and account ledgers, from posted entries only.
+
+Sums are computed per leaf account in SQL and rolled up to parents here, so a parent's row is
+always the sum of its children and the totals (taken over leaves) always balance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import Case, Value, fn
+
+from app.models import Account, Entry, EntryLine
+from app.money import format_fen
+from app.services.accounts import get_account
+
+
+@dataclass
+class Sums:
+    opening: int = 0  # debit minus credit before the period
+    debit: int = 0
+    credit: int = 0
+
+    @property
+    def closing(self) -> int:
+        return self.opening + self.debit - self.credit
+
+    def add(self, other: Sums) -> None:
+        self.opening += other.opening
+        self.debit += other.debit
+        self.credit += other.credit
+
+
+def _split(amount: int) -> tuple[str, str]:
+    """A net debit-minus-credit amount shown in the debit or the credit column."""
+    return (format_fen(amount), "0.00") if amount >= 0 else ("0.00", format_fen(-amount))
+
+
+def account_sums(
+    business_id: int, date_from: dt.date | None, date_to: dt.date | None
+) -> dict[int, Sums]:
+    """Per leaf account id: the balance before `date_from`, and debits/credits in the period."""
+    if date_from is not None:
+        before = Entry.date < date_from
+        opening = fn.SUM(Case(None, [(before, EntryLine.debit - EntryLine.credit)], 0))
+        debit = fn.SUM(Case(None, [(before, 0)], EntryLine.debit))
+        credit = fn.SUM(Case(None, [(before, 0)], EntryLine.credit))
+    else:
+        opening, debit, credit = Value(0), fn.SUM(EntryLine.debit), fn.SUM(EntryLine.credit)
+    q = (
+        EntryLine.select(EntryLine.account, opening, debit, credit)
+        .join(Entry)
+        .where((Entry.business == business_id) & (Entry.status == "posted"))
+        .group_by(EntryLine.account)
+    )
+    if date_to is not None:
+        q = q.where(Entry.date <= date_to)
+    return {acct: Sums(int(o or 0), int(d or 0), int(c or 0)) for acct, o, d, c in q.tuples()}
+
+
+def trial_balance(
+    business_id: int, date_from: dt.date | None, date_to: dt.date | None
+) -> dict[str, Any]:
+    accounts = list(Account.select().where(Account.business == business_id).order_by(Account.code))
+    by_code = {a.code: a for a in accounts}
+    leaf_sums = account_sums(business_id, date_from, date_to)
+    rolled: dict[str, Sums] = {}
+    total = Sums()
+    for a in accounts:
+        s = leaf_sums.get(a.id)
+        if s is None:
+            continue
+        total.add(s)
+        code: str | None = a.code
+        while code is not None:
+            rolled.setdefault(code, Sums()).add(s)
+            code = by_code[code].parent_code
+    parents = {a.parent_code for a in accounts if a.parent_code}
+    rows = []
+    for a in accounts:
+        s = rolled.get(a.code)
+        if s is None or (s.opening == 0 and s.debit == 0 and s.credit == 0):
+            continue
+        od, oc = _split(s.opening)
+        cd, cc = _split(s.closing)
+        rows.append(
+            {
+                "account": a.code,
+                "name": a.name,
+                "name_en": a.name_en,
+                "type": a.type,
+                "level": (len(a.code) - 2) // 2,
+                "is_leaf": a.code not in parents,
+                "opening_debit": od,
+                "opening_credit": oc,
+                "debit": format_fen(s.debit),
+                "credit": format_fen(s.credit),
+                "closing_debit": cd,
+                "closing_credit": cc,
+            }
+        )
+    # Totals are over leaves, where each balance is counted once. Opening and closing columns
+    # are summed row by row, as on paper, and balance because every entry does.
+    leaf_rows = [r for r in rows if r["is_leaf"]]
+
+    def col(name: str) -> int:
+        return sum(int(r[name].replace(".", "")) for r in leaf_rows)
+
+    out = {
+        "from": date_from.isoformat() if date_from else None,
+        "to": date_to.isoformat() if date_to else None,
+        "rows": rows,
+        "total_opening_debit": format_fen(col("opening_debit")),
+        "total_opening_credit": format_fen(col("opening_credit")),
+        "total_debit": format_fen(total.debit),
+        "total_credit": format_fen(total.credit),
+        "total_closing_debit": format_fen(col("closing_debit")),
+        "total_closing_credit": format_fen(col("closing_credit")),
+    }
+    out["balanced"] = (
+        out["total_debit"] == out["total_credit"]
+        and out["total_opening_debit"] == out["total_opening_credit"]
+        and out["total_closing_debit"] == out["total_closing_credit"]
+    )
+    return out
+
+
+def _signed(amount: int, normal_side: str) -> int:
+    """Balances shown on the account's normal side are positive."""
+    return amount if normal_side == "debit" else -amount
+
+
+def ledger(
+    business_id: int, code: str, date_from: dt.date | None, date_to: dt.date | None
+) -> dict[str, Any]:
+    """明细账: every posted line on the account (and its sub-accounts) with a running balance."""
+    acct = get_account(business_id, code)
+    ids = [
+        a.id
+        for a in Account.select(Account.id).where(
+            (Account.business == business_id) & Account.code.startswith(code)
+        )
+    ]
+    base = (
+        EntryLine.select(EntryLine, Entry, Account)
+        .join(Entry)
+        .switch(EntryLine)
+        .join(Account)
+        .where((EntryLine.account.in_(ids)) & (Entry.status == "posted"))
+    )
+    opening = 0
+    if date_from:
+        opening = (
+            EntryLine.select(fn.COALESCE(fn.SUM(EntryLine.debit - EntryLine.credit), 0))
+            .join(Entry)
+            .where(
+                (EntryLine.account.in_(ids)) & (Entry.status == "posted") & (Entry.date < date_from)
+            )
+            .scalar()
+        ) or 0
+        base = base.where(Entry.date >= date_from)
+    if date_to:
+        base = base.where(Entry.date <= date_to)
+    running = int(opening)
+    rows = []
+    total_debit = total_credit = 0
+    for ln in base.order_by(Entry.date, Entry.number, EntryLine.line_no):
+        running += ln.debit - ln.credit
+        total_debit += ln.debit
+        total_credit += ln.credit
+        rows.append(
+            {
+                "date": ln.entry.date.isoformat(),
+                "entry_id": ln.entry.id,
+                "number": ln.entry.number,
+                "memo": ln.memo or ln.entry.memo,
+                "account": ln.account.code,
+                "debit": format_fen(ln.debit),
+                "credit": format_fen(ln.credit),
+                "balance": format_fen(_signed(running, acct.normal_side)),
+            }
+        )
+    return {
+        "account": code,
+        "name": acct.name,
+        "normal_side": acct.normal_side,
+        "from": date_from.isoformat() if date_from else None,
+        "to": date_to.isoformat() if date_to else None,
+        "opening_balance": format_fen(_signed(int(opening), acct.normal_side)),
+        "rows": rows,
+        "total_debit": format_fen(total_debit),
+        "total_credit": format_fen(total_credit),
+        "closing_balance": format_fen(_signed(running, acct.normal_side)),
+    }
+
+
+def balances(business_id: int, as_of: dt.date | None) -> list[dict[str, Any]]:
+    """Every account's balance on a date, on its normal side."""
+    tb = trial_balance(business_id, None, as_of)
+    sides = {a.code: a.normal_side for a in Account.select().where(Account.business == business_id)}
+    out = []
+    for r in tb["rows"]:
+        net = int(r["closing_debit"].replace(".", "")) - int(r["closing_credit"].replace(".", ""))
+        out.append(
+            {
+                "account": r["account"],
+                "name": r["name"],
+                "type": r["type"],
+                "is_leaf": r["is_leaf"],
+                "balance": format_fen(_signed(net, sides[r["account"]])),
+            }
+        )
+    return out

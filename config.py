@@ -1,0 +1,104 @@
+"""Configuration classes, read from the environment.
+
+`create_app()` picks one by `SUANPAN_ENV` (development | testing | production). Secrets that are
+not in the environment are generated on first run into `instance/` (see app/instance_secrets.py);
+`ProductionConfig` refuses that convenience and every other development default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    ENV_NAME = "base"
+    INSTANCE_PATH = os.environ.get("SUANPAN_INSTANCE_PATH", str(BASE_DIR / "instance"))
+    DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///instance/suanpan.db")
+    # Secrets: None means "generate into instance/ on first run" (not allowed in production).
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY") or None
+    JWT_ACCESS_MINUTES = _env_int("JWT_ACCESS_MINUTES", 15)
+    REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)
+    # Login throttling: failures allowed within the window, per account and per client IP.
+    LOGIN_WINDOW_SECONDS = _env_int("LOGIN_WINDOW_SECONDS", 900)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+    LOGIN_MAX_FAILURES_PER_IP = _env_int("LOGIN_MAX_FAILURES_PER_IP", 30)
+    # WeChat mini-program login (auth.code2Session).
+    WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")
+    WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
+    WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+    WECHAT_TIMEOUT_SECONDS = float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5"))
+    # The development login provider stands in for WeChat when no app id is configured.
+    WECHAT_DEV_LOGIN = _env_bool("WECHAT_DEV_LOGIN", True)
+    INVITE_TTL_HOURS = _env_int("INVITE_TTL_HOURS", 72)
+    # Base URL used in invite links; empty means "the URL the request came in on".
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 8)
+    TESTING = False
+
+    @classmethod
+    def problems(cls) -> list[str]:
+        """Reasons this configuration must not start; empty when it may."""
+        return []
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
+    # Cheap password hashing keeps the suite fast; production uses the scrypt default.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    WECHAT_DEV_LOGIN = _env_bool("WECHAT_DEV_LOGIN", False)
+
+    @classmethod
+    def problems(cls) -> list[str]:
+        found = []
+        if not cls.SECRET_KEY or not cls.JWT_SECRET_KEY:
+            found.append("SECRET_KEY and JWT_SECRET_KEY must come from the environment")
+        for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+            value = getattr(cls, name) or ""
+            if value and (len(value) < 32 or value.lower() in {"dev", "secret", "changeme"}):
+                found.append(f"{name} is a development default or shorter than 32 characters")
+        if cls.WECHAT_DEV_LOGIN:
+            found.append("WECHAT_DEV_LOGIN (the development login provider) is on")
+        if cls.DATABASE_URL.startswith("sqlite:///:memory:"):
+            found.append("DATABASE_URL points at an in-memory database")
+        return found
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    name = os.environ.get("SUANPAN_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"SUANPAN_ENV={name!r}: expected one of {', '.join(CONFIGS)}")
+    return CONFIGS[name]
