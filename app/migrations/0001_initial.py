@@ -242,15 +242,16 @@ SQLITE_TRIGGERS = [
     BEGIN SELECT RAISE(ABORT, 'lines of posted entries are never deleted'); END""",
 ]
 
+# psycopg2 formats the statement, so RAISE placeholders are written %% to reach PL/pgSQL as %.
 POSTGRES_TRIGGERS = [
     """CREATE FUNCTION suanpan_refuse_posted_change() RETURNS trigger AS $$
     BEGIN
         IF TG_TABLE_NAME = 'entry' THEN
             IF OLD.status = 'posted' THEN
-                RAISE EXCEPTION 'posted entries are never changed (% on entry %)', TG_OP, OLD.id;
+                RAISE EXCEPTION 'posted entries are never changed (%% on entry %%)', TG_OP, OLD.id;
             END IF;
         ELSIF (SELECT status FROM entry WHERE id = OLD.entry_id) = 'posted' THEN
-            RAISE EXCEPTION 'lines of posted entries are never changed (% on entry %)', TG_OP, OLD.entry_id;
+            RAISE EXCEPTION 'lines of posted entries are never changed (%% on entry %%)', TG_OP, OLD.entry_id;
         END IF;
         IF TG_OP = 'DELETE' THEN
             RETURN OLD;
