@@ -6,7 +6,14 @@ from app.money import MAX_FEN, format_fen, parse_amount
 
 @pytest.mark.parametrize(
     ("text", "fen"),
-    [("0.01", 1), ("12.3", 1230), ("12.30", 1230), ("35.50", 3550), ("100", 10000), ("999999999999.99", MAX_FEN)],
+    [
+        ("0.01", 1),
+        ("12.3", 1230),
+        ("12.30", 1230),
+        ("35.50", 3550),
+        ("100", 10000),
+        ("999999999999.99", MAX_FEN),
+    ],
 )
 def test_parse_amount_accepts_decimal_strings(text: str, fen: int) -> None:
     assert parse_amount(text) == fen
@@ -14,8 +21,30 @@ def test_parse_amount_accepts_decimal_strings(text: str, fen: int) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["12.345", "-0", "-1.00", "1e3", "1E3", "+5", " 5", "5 ", "1,000", "0x10", "", ".5", "5.", "01.00",
-     "1000000000000.00", "99999999999999999999", "NaN", "Infinity", "１２", 12.3, 12, None],
+    [
+        "12.345",
+        "-0",
+        "-1.00",
+        "1e3",
+        "1E3",
+        "+5",
+        " 5",
+        "5 ",
+        "1,000",
+        "0x10",
+        "",
+        ".5",
+        "5.",
+        "01.00",
+        "1000000000000.00",
+        "99999999999999999999",
+        "NaN",
+        "Infinity",
+        "１２",
+        12.3,
+        12,
+        None,
+    ],
 )
 def test_parse_amount_refuses_everything_else(bad: object) -> None:
     with pytest.raises(Unprocessable) as err:

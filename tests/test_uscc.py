@@ -22,7 +22,16 @@ def test_any_single_character_change_is_caught(code: str) -> None:
                 assert not uscc.check_ok(changed), changed
 
 
-@pytest.mark.parametrize("code", ["91110000600037341", "91110000600037341LL", "9111000060003734IL", "91110000600037341O", "91A1000060003734XL"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "91110000600037341",
+        "91110000600037341LL",
+        "9111000060003734IL",
+        "91110000600037341O",
+        "91A1000060003734XL",
+    ],
+)
 def test_malformed_codes_are_not_well_formed(code: str) -> None:
     assert not uscc.is_well_formed(code)
 
