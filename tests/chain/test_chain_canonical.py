@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import random
 import struct
 from pathlib import Path
 
 import pytest
+import rfc8785
 
 from chain.canonical import canonical_json
 from chain.errors import MalformedError
@@ -50,3 +52,70 @@ def test_out_of_range_integers_refused() -> None:
     with pytest.raises(MalformedError):
         canonical_json(2**53)
     assert canonical_json(2**53 - 1) == b"9007199254740991"
+
+
+def _random_text(rng: random.Random) -> str:
+    # Control characters, ASCII, CJK, the U+E000–U+FFFF block and astral characters: the
+    # ranges where escaping or UTF-16 key order could differ between encoders.
+    pools = [(0, 0x20), (0x20, 0x7F), (0x7F, 0xA0), (0x4E00, 0x9FFF), (0xE000, 0xFFFF)]
+    pools.append((0x10000, 0x10FFFF))
+    out = []
+    for _ in range(rng.randrange(0, 8)):
+        lo, hi = rng.choice(pools)
+        out.append(chr(rng.randrange(lo, hi)))
+    return "".join(out)
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> object:
+    kind = rng.randrange(7 if depth < 4 else 4)
+    if kind == 0:
+        return rng.choice([None, True, False])
+    if kind == 1:
+        return rng.choice([0, -1, 2**53 - 1, -(2**53 - 1), rng.randrange(-(10**12), 10**12)])
+    if kind in (2, 3):
+        return _random_text(rng)
+    if kind == 4:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    ascii_keys = rng.random() < 0.7
+    return {
+        (
+            "".join(rng.choice('abcXYZ_09 \t"\\') for _ in range(rng.randrange(1, 5)))
+            if ascii_keys
+            else _random_text(rng)
+        ): _random_value(rng, depth + 1)
+        for _ in range(rng.randrange(5))
+    }
+
+
+def test_fast_path_agrees_with_rfc8785() -> None:
+    """The stdlib fast path must give rfc8785's bytes for every float-free value."""
+    rng = random.Random(8785)
+    for _ in range(3000):
+        value = _random_value(rng)
+        assert canonical_json(value) == rfc8785.dumps(value), value
+
+
+def test_fast_path_refuses_what_rfc8785_refuses() -> None:
+    for bad in ({"n": 2**53}, [-(2**53)], {"s": "\ud800"}, {"f": [1.5]}):
+        with pytest.raises(MalformedError):
+            canonical_json(bad)
+
+
+def test_float_free_vectors_take_the_same_bytes(conformance: Path) -> None:
+    jcs = conformance / "jcs-rfc8785"
+    checked = 0
+    for path in sorted((jcs / "input").glob("*.json")):
+        value = json.loads(path.read_text("utf-8"))
+        if "float at" in repr(_float_paths(value)):
+            continue
+        assert canonical_json(value) == (jcs / "output" / path.name).read_bytes(), path.name
+        checked += 1
+    assert checked >= 1
+
+
+def _float_paths(value: object) -> str:
+    try:
+        canonical_json(value)
+    except MalformedError as e:
+        return str(e)
+    return ""
