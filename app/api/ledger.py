@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import g
 
-from app.api.routing import route
+from app.api.routing import date_param, route
 from app.api.schemas import (
     AccountBody,
     CategoryBody,
@@ -21,15 +20,6 @@ from app.clock import business_today
 from app.errors import Unprocessable
 from app.money import parse_amount
 from app.services import accounts, entries, periods, posting, quick
-
-
-def _date(text: str | None, field: str = "date") -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise Unprocessable(f"{field}: not a calendar date", code="invalid_date") from None
 
 
 @route(
@@ -120,7 +110,7 @@ def create_entry(business_id: int, body: EntryBody) -> dict[str, Any]:
             )
         )
     entry = posting.EntryInput(
-        date=_date(body.date) or business_today(), memo=body.memo, lines=tuple(lines)
+        date=date_param(body.date) or business_today(), memo=body.memo, lines=tuple(lines)
     )
     row = posting.post_entry(business_id, entry, g.user_id, status=body.status)
     return entries.entry_detail(row)
@@ -144,7 +134,7 @@ def quick_record(business_id: int, body: QuickBody) -> dict[str, Any]:
         parse_amount(body.amount),
         body.category,
         body.paid_with,
-        _date(body.date),
+        date_param(body.date),
         body.memo,
     )
     return entries.entry_detail(row)
@@ -161,8 +151,8 @@ def quick_record(business_id: int, body: QuickBody) -> dict[str, Any]:
 def list_entries(business_id: int, query: EntriesQuery) -> dict[str, Any]:
     return entries.list_entries(
         business_id,
-        date_from=_date(query.date_from, "from"),
-        date_to=_date(query.date_to, "to"),
+        date_from=date_param(query.date_from, "from"),
+        date_to=date_param(query.date_to, "to"),
         status=query.status,
         account=query.account,
         category=query.category,
@@ -226,7 +216,7 @@ def delete_draft(business_id: int, entry_id: int) -> dict[str, Any]:
     errors=[409],
 )
 def reverse_entry(business_id: int, entry_id: int, body: ReverseBody) -> dict[str, Any]:
-    row = posting.reverse_entry(business_id, entry_id, g.user_id, _date(body.date), body.memo)
+    row = posting.reverse_entry(business_id, entry_id, g.user_id, date_param(body.date), body.memo)
     return entries.entry_detail(row)
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api.ledger import _date
-from app.api.routing import route
+from app.api.routing import date_param, route
 from app.api.schemas import AsOfQuery, RangeQuery
 from app.services import reports
 
@@ -20,7 +19,7 @@ from app.services import reports
 )
 def trial_balance(business_id: int, query: RangeQuery) -> dict[str, Any]:
     return reports.trial_balance(
-        business_id, _date(query.date_from, "from"), _date(query.date_to, "to")
+        business_id, date_param(query.date_from, "from"), date_param(query.date_to, "to")
     )
 
 
@@ -35,7 +34,7 @@ def trial_balance(business_id: int, query: RangeQuery) -> dict[str, Any]:
 def balances(business_id: int, query: AsOfQuery) -> dict[str, Any]:
     return {
         "as_of": query.as_of,
-        "items": reports.balances(business_id, _date(query.as_of, "as_of")),
+        "items": reports.balances(business_id, date_param(query.as_of, "as_of")),
     }
 
 
@@ -49,5 +48,5 @@ def balances(business_id: int, query: AsOfQuery) -> dict[str, Any]:
 )
 def account_ledger(business_id: int, code: str, query: RangeQuery) -> dict[str, Any]:
     return reports.ledger(
-        business_id, code, _date(query.date_from, "from"), _date(query.date_to, "to")
+        business_id, code, date_param(query.date_from, "from"), date_param(query.date_to, "to")
     )

@@ -7,6 +7,7 @@ routes (a test compares both with Flask's URL map).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from app.api import idempotency
 from app.api.errors import validation_error
 from app.api.schemas import Body, Query
-from app.errors import BadRequest
+from app.errors import BadRequest, Unprocessable
 from app.services.businesses import require_member
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -87,6 +88,16 @@ def parse_query(model: type[Query]) -> Query:
         return model.model_validate(args)
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def date_param(text: str | None, field: str = "date") -> dt.date | None:
+    """A YYYY-MM-DD value the schema already shaped; None stays None. Refuses impossible dates."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise Unprocessable(f"{field}: not a calendar date", code="invalid_date") from None
 
 
 def to_response(result: Any, status: int) -> Response:
