@@ -78,9 +78,11 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
             },
         }
     ok_content = (
-        {"image/png": {"schema": {"type": "string", "contentMediaType": "image/png"}}}
-        if spec.content_type == "image/png"
-        else {"application/json": {"schema": {"type": "object"}}}
+        {"application/json": {"schema": {"type": "object"}}}
+        if spec.content_type == "application/json"
+        else {
+            spec.content_type: {"schema": {"type": "string", "contentMediaType": spec.content_type}}
+        }
     )
     responses: dict[str, Any] = {
         str(spec.status): {"description": "Success", "content": ok_content}

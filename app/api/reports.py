@@ -6,6 +6,7 @@ from typing import Any
 
 from app.api.routing import date_param, route
 from app.api.schemas import AsOfQuery, RangeQuery
+from app.clock import business_today
 from app.services import reports
 
 
@@ -50,3 +51,16 @@ def account_ledger(business_id: int, code: str, query: RangeQuery) -> dict[str, 
     return reports.ledger(
         business_id, code, date_param(query.date_from, "from"), date_param(query.date_to, "to")
     )
+
+
+@route(
+    "/businesses/<int:business_id>/reports/dashboard",
+    "GET",
+    summary="The owner's dashboard figures",
+    tag="reports",
+    query=AsOfQuery,
+    action="read_books",
+)
+def dashboard(business_id: int, query: AsOfQuery) -> dict[str, Any]:
+    """Money on hand, this month vs last, a 12-month trend, expenses by account, recent entries."""
+    return reports.dashboard(business_id, date_param(query.as_of, "as_of") or business_today())

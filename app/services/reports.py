@@ -213,3 +213,110 @@ def balances(business_id: int, as_of: dt.date | None) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _month_sums(business_id: int, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Revenue and expense (incl. cost) posted in [start, end), in fen."""
+    q = (
+        EntryLine.select(Account.type, fn.SUM(EntryLine.debit), fn.SUM(EntryLine.credit))
+        .join(Entry)
+        .switch(EntryLine)
+        .join(Account)
+        .where(
+            (Entry.business == business_id)
+            & (Entry.status == "posted")
+            & (Entry.date >= start)
+            & (Entry.date < end)
+            & (Account.type.in_(["revenue", "expense"]))
+        )
+        .group_by(Account.type)
+    )
+    out = {"revenue": 0, "expense": 0}
+    for kind, debit, credit in q.tuples():
+        out[kind] = (
+            int(credit or 0) - int(debit or 0)
+            if kind == "revenue"
+            else int(debit or 0) - int(credit or 0)
+        )
+    return out
+
+
+def _months_back(first: dt.date, n: int) -> list[dt.date]:
+    out = [first]
+    for _ in range(n - 1):
+        out.append((out[-1] - dt.timedelta(days=1)).replace(day=1))
+    return sorted(out)
+
+
+def dashboard(business_id: int, today: dt.date) -> dict[str, Any]:
+    """The owner's home screen: money on hand, this month vs last, a 12-month trend, where the
+    money went this month, and the latest entries. Figures are computed here, never in views."""
+    from app.clock import next_month
+    from app.services.entries import list_entries
+
+    month = today.replace(day=1)
+    months = _months_back(month, 12)
+    trend = []
+    for start in months:
+        sums = _month_sums(business_id, start, next_month(start))
+        trend.append(
+            {
+                "month": start.strftime("%Y-%m"),
+                "income": format_fen(sums["revenue"]),
+                "expense": format_fen(sums["expense"]),
+                "profit": format_fen(sums["revenue"] - sums["expense"]),
+            }
+        )
+    # Money on hand, by where it sits; sub-accounts (e.g. 100201 a second bank) count with their parent.
+    groups = {"1001": "cash", "1002": "bank", "101201": "wechat", "101202": "alipay"}
+    codes = {
+        a.id: a.code
+        for a in Account.select(Account.id, Account.code).where(Account.business == business_id)
+    }
+    money = dict.fromkeys(groups.values(), 0)
+    for acct_id, s in account_sums(business_id, None, today).items():
+        for prefix, name in groups.items():
+            if codes[acct_id].startswith(prefix):
+                money[name] += s.closing
+    by_category = (
+        EntryLine.select(
+            Account.code, Account.name, Account.name_en, fn.SUM(EntryLine.debit - EntryLine.credit)
+        )
+        .join(Entry)
+        .switch(EntryLine)
+        .join(Account)
+        .where(
+            (Entry.business == business_id)
+            & (Entry.status == "posted")
+            & (Entry.date >= month)
+            & (Entry.date < next_month(month))
+            & (Account.type == "expense")
+        )
+        .group_by(Account.code, Account.name, Account.name_en)
+    )
+    categories = sorted(
+        (
+            {
+                "account": code,
+                "name": name,
+                "name_en": name_en,
+                "amount": format_fen(int(total or 0)),
+            }
+            for code, name, name_en, total in by_category.tuples()
+            if int(total or 0) > 0
+        ),
+        key=lambda c: -int(c["amount"].replace(".", "")),
+    )
+    this, last = trend[-1], trend[-2]
+    return {
+        "as_of": today.isoformat(),
+        "money": {
+            **{k: format_fen(v) for k, v in money.items()},
+            "total": format_fen(sum(money.values())),
+        },
+        "this_month": this,
+        "last_month": last,
+        "trend": trend,
+        "expense_by_category": categories,
+        "recent_entries": list_entries(business_id, status="posted", limit=5)["items"],
+    }
