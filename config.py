@@ -50,6 +50,14 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 8)
+    # The chain (docs/chain.md): checkpoint origin prefix (origin = <CHAIN_ORIGIN>/<business id>,
+    # also the signing key's name), seal interval, the encrypted key file (in instance/), its
+    # scrypt cost, and the nightly verify time (HH:MM, Asia/Shanghai).
+    CHAIN_ORIGIN = os.environ.get("CHAIN_ORIGIN", "suanpan.local/chain")
+    CHAIN_SEAL_SECONDS = float(os.environ.get("CHAIN_SEAL_SECONDS", "2"))
+    CHAIN_KEY_FILE = os.environ.get("CHAIN_KEY_FILE", "chain-signing-key.json")
+    CHAIN_KEY_SCRYPT_N = _env_int("CHAIN_KEY_SCRYPT_N", 2**15)
+    CHAIN_VERIFY_AT = os.environ.get("CHAIN_VERIFY_AT", "03:30")
     TESTING = False
 
     @classmethod

@@ -44,6 +44,7 @@ def create_app(config_class: type[Config] | None = None, *, check_schema: bool =
     db.initialize(database)
 
     _configure_services(app)
+    _configure_chain(app)
     _configure_jwt(app)
     _configure_wechat(app)
     _register_request_hooks(app)
@@ -80,6 +81,24 @@ def _configure_services(app: Flask) -> None:
     auth.settings.login_window = app.config["LOGIN_WINDOW_SECONDS"]
     auth.settings.max_failures_account = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
     auth.settings.max_failures_ip = app.config["LOGIN_MAX_FAILURES_PER_IP"]
+
+
+def _configure_chain(app: Flask) -> None:
+    """Record every ledger event in the chain; point the keyring at instance/; `flask chain`."""
+    from app.chain_cli import register_chain_cli
+    from app.events import subscribe
+    from app.services import chain
+    from app.services.chain_keys import keyring
+
+    chain.settings.origin_prefix = app.config["CHAIN_ORIGIN"]
+    keyring.configure(
+        Path(app.instance_path) / app.config["CHAIN_KEY_FILE"],
+        app.config["CHAIN_KEY_PASSPHRASE"],
+        app.config["CHAIN_ORIGIN"],
+        app.config["CHAIN_KEY_SCRYPT_N"],
+    )
+    subscribe(chain.on_ledger_event)
+    register_chain_cli(app)
 
 
 def _configure_jwt(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """Peewee models, grouped by domain. ALL_MODELS is what migrations and schema checks compare."""
 
 from app.models.businesses import Business, Invite, Membership
+from app.models.chain import ChainAlert, ChainBlock, ChainHash, ChainLeaf
 from app.models.idempotency import IdempotencyRecord
 from app.models.ledger import Account, Category, ClosedPeriod, Entry, EntryLine
 from app.models.users import AuthSession, LoginThrottle, RefreshToken, User
@@ -19,6 +20,10 @@ ALL_MODELS = [
     EntryLine,
     ClosedPeriod,
     IdempotencyRecord,
+    ChainLeaf,
+    ChainHash,
+    ChainBlock,
+    ChainAlert,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]
