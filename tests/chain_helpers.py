@@ -79,4 +79,5 @@ def behind_the_api() -> Iterator[None]:
 
 
 def sql(query: str, *params: Any) -> list[tuple]:
-    return list(db.execute_sql(query.replace("?", db.obj.param), params))
+    cursor = db.execute_sql(query.replace("?", db.obj.param), params)
+    return list(cursor.fetchall()) if cursor.description else []

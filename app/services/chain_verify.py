@@ -47,6 +47,7 @@ from chain.tlog import split_stored_hash_index, stored_hash_count, stored_hash_i
 
 BATCH = 5000
 MAX_PROBLEMS = 20
+DERIVED_LAST = {"total"}  # computed from other fields: report those first
 LEAF_KEYS = {"type", "business", "sequence", "time", "actor", "content"}
 
 
@@ -220,7 +221,9 @@ def derive_entries(business_id: int, ids: list[int]) -> dict[int, tuple[str, int
 def first_difference(want: Any, got: Any, path: str = "") -> tuple[str, Any, Any] | None:
     """The first (path, ledger value, leaf value) where two JSON values differ."""
     if isinstance(want, dict) and isinstance(got, dict):
-        for k in [*want, *(k for k in got if k not in want)]:  # the leaf's own field order
+        keys = [*want, *(k for k in got if k not in want)]  # the leaf's own field order
+        keys.sort(key=lambda k: k in DERIVED_LAST)  # name the line, not the total it makes
+        for k in keys:
             sub = f"{path}.{k}" if path else k
             if k not in want or k not in got:
                 return sub, want.get(k, "<absent>"), got.get(k, "<absent>")
@@ -406,7 +409,7 @@ def _check_entry_leaf(
     except ValueError:
         problem("the leaf text is not JSON", leaf=idx, entry_id=entry_id)
         return
-    diff = first_difference(json.loads(want), got)
+    diff = first_difference(leaf_dict(kind, bid, idx, time or "", actor, content), got)
     if diff is None:  # same values, different bytes
         problem("the leaf text is not canonical JSON", leaf=idx, entry_id=entry_id)
         return
@@ -558,7 +561,7 @@ def _check_blocks(
             verify_chain([header], verifiers, prev)
             cp, _ = open_checkpoint(header.checkpoint, verifiers, origin(bid))
         except BrokenChainError as e:
-            problem(f"block {block.height}: {e}")
+            problem(str(e))  # "block <height>: <reason>"
             return
         except ChainError as e:
             problem(f"block {block.height}: checkpoint: {e}")
