@@ -22,7 +22,7 @@ from typing import Any
 
 from peewee import IntegrityError, fn
 
-from app.chain_store import PeeweeHashReader, append_hashes
+from app.chain_store import PeeweeHashReader, append_hashes, execute, insert_leaf, next_leaf_index
 from app.clock import iso_utc, utcnow
 from app.db import db, is_postgres, write_transaction
 from app.errors import Conflict, NotFound, Unavailable, Unprocessable
@@ -93,23 +93,14 @@ def append_leaf(event: LedgerEvent) -> int:
     """Append ``event`` as the next leaf; must run inside the change's transaction."""
     bid = event.business_id
     _lock_log(bid)
-    last = ChainLeaf.select(fn.MAX(ChainLeaf.idx)).where(ChainLeaf.business_id == bid).scalar()
-    n = 0 if last is None else last + 1
+    n = next_leaf_index(bid)
     now = utcnow().replace(microsecond=0)
     entry_id = event.content["entry"]["id"] if event.type in ENTRY_EVENTS else None
     data = canonical_json(
         leaf_dict(event.type, bid, n, iso_utc(now) or "", event.actor_id, event.content)
     )
     hashes = stored_hashes(n, data, PeeweeHashReader(bid))
-    ChainLeaf.insert(
-        business_id=bid,
-        idx=n,
-        type=event.type,
-        time=now,
-        actor_id=event.actor_id,
-        entry_id=entry_id,
-        data=data.decode("utf-8"),
-    ).execute()
+    insert_leaf(bid, n, event.type, now, event.actor_id, entry_id, data.decode("utf-8"))
     append_hashes(bid, n, hashes)
     return n
 
@@ -117,17 +108,14 @@ def append_leaf(event: LedgerEvent) -> int:
 def _lock_log(business_id: int) -> None:
     """Serialise appends to one log (the posting function already holds this lock)."""
     if is_postgres():
-        Business.select(Business.id).where(Business.id == business_id).for_update().execute()
+        execute("SELECT id FROM business WHERE id = ? FOR UPDATE", (business_id,))
     elif not db.obj.in_transaction():
         raise RuntimeError("chain leaves are appended inside the change's transaction")
 
 
 def log_size(business_id: int) -> int:
     """Number of leaves in a business's log (sealed or not)."""
-    last = (
-        ChainLeaf.select(fn.MAX(ChainLeaf.idx)).where(ChainLeaf.business_id == business_id).scalar()
-    )
-    return 0 if last is None else last + 1
+    return next_leaf_index(business_id)
 
 
 def get_leaf(business_id: int, index: int) -> ChainLeaf:
