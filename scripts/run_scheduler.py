@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exit-with-parent", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line every 2 s
     app = create_app(check_schema=True)
     print(f"chain key: {keyring.ensure()}", flush=True)
     keyring.signer()  # decrypt once now: a wrong passphrase fails at start, not at 2 s
