@@ -172,3 +172,25 @@ def test_append_costs_a_constant_number_of_queries(
             counts.append(len(calls))
     assert max(counts) <= 5, counts
     assert sql("SELECT COUNT(*) FROM chain_leaf WHERE business_id = ?", bid)[0][0] == 74
+
+
+def test_verify_rebuilds_entry_leaves_exactly_as_posting_emits_them(
+    app: Flask, books: Api, business: dict
+) -> None:
+    """chain_verify.derive_entries reads raw rows; it must give entry_dict's content."""
+    from app.services.chain_verify import derive_entries
+    from app.services.entries import entry_dict
+
+    bid = business["id"]
+    made = busy_day(books, bid)
+    ids = [e["id"] for e in made["entries"]]
+    with app.app_context(), db.connection_context():
+        derived = derive_entries(bid, ids)
+        for eid in ids:
+            row = Entry.get_by_id(eid)
+            kind, actor, content = derived[eid]
+            assert content["entry"] == entry_dict(row)
+            assert actor == row.posted_by_id
+            assert kind == ("entry.reversed" if row.reverses_id else "entry.posted")
+            assert content.get("reverses") == row.reverses_id
+        assert derive_entries(bid + 1, ids) == {}  # another business's entries are not ours

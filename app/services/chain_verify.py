@@ -34,15 +34,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import click
+
 from app.db import db
 from app.models import ChainBlock
 from app.money import format_fen
 from app.services.chain import ENTRY_EVENTS, header_of, leaf_dict, origin
+from app.services.chain_keys import keyring
 from chain.blocks import BlockHeader, verify_chain
 from chain.canonical import canonical_json
 from chain.checkpoint import open_checkpoint
 from chain.errors import BrokenChainError, ChainError
-from chain.note import Verifier
+from chain.note import Verifier, new_verifier
 from chain.proof import check_tree, prove_tree
 from chain.tlog import split_stored_hash_index, stored_hash_count, stored_hash_index
 
@@ -682,11 +685,6 @@ def run_verify(
 
     With ``external`` and no business, the business is taken from the checkpoint's origin.
     """
-    import click
-
-    from app.services.chain_keys import keyring
-    from chain.note import new_verifier
-
     verifiers = [new_verifier(vkey) if vkey else keyring.verifier()]
     if business_id is None and external is not None:
         business_id = business_from_checkpoint(external)
