@@ -58,6 +58,23 @@ class Config:
     CHAIN_KEY_FILE = os.environ.get("CHAIN_KEY_FILE", "chain-signing-key.json")
     CHAIN_KEY_SCRYPT_N = _env_int("CHAIN_KEY_SCRYPT_N", 2**15)
     CHAIN_VERIFY_AT = os.environ.get("CHAIN_VERIFY_AT", "03:30")
+    # Tax warnings (docs/tax-rules.md): rule pack directory (empty: app/tax/packs), the daily
+    # run's cron and its time zone, when a crashed run may be taken over, the notification
+    # sweep interval, the post-posting threshold check, and the WeChat subscription-message
+    # template (empty: in-app only) with its fields (template key=title|severity|period|date|
+    # rule|message).
+    TAX_RULES_DIR = os.environ.get("TAX_RULES_DIR", "")
+    TAX_DAILY_CRON = os.environ.get("TAX_DAILY_CRON", "0 8 * * *")
+    TAX_TIMEZONE = os.environ.get("TAX_TIMEZONE", "Asia/Shanghai")
+    TAX_RUN_STALE_MINUTES = _env_int("TAX_RUN_STALE_MINUTES", 120)
+    TAX_NOTIFY_SECONDS = _env_int("TAX_NOTIFY_SECONDS", 300)
+    TAX_CHECK_ON_POSTING = _env_bool("TAX_CHECK_ON_POSTING", True)
+    TAX_WECHAT_TEMPLATE_ID = os.environ.get("TAX_WECHAT_TEMPLATE_ID", "")
+    TAX_WECHAT_TEMPLATE_FIELDS = os.environ.get(
+        "TAX_WECHAT_TEMPLATE_FIELDS", "thing1=title,phrase2=severity,date3=date"
+    )
+    TAX_WECHAT_PAGE = os.environ.get("TAX_WECHAT_PAGE", "pages/index/index")
+    TAX_WECHAT_STATE = os.environ.get("TAX_WECHAT_STATE", "formal")
     TESTING = False
 
     @classmethod

@@ -4,6 +4,14 @@ from app.models.businesses import Business, Invite, Membership
 from app.models.chain import ChainAlert, ChainBlock, ChainHash, ChainLeaf
 from app.models.idempotency import IdempotencyRecord
 from app.models.ledger import Account, Category, ClosedPeriod, Entry, EntryLine
+from app.models.tax import (
+    EntryInvoice,
+    TaxNotification,
+    TaxProfile,
+    TaxRun,
+    TaxWarning,
+    WeChatSubscription,
+)
 from app.models.users import AuthSession, LoginThrottle, RefreshToken, User
 
 ALL_MODELS = [
@@ -24,6 +32,12 @@ ALL_MODELS = [
     ChainHash,
     ChainBlock,
     ChainAlert,
+    TaxProfile,
+    TaxWarning,
+    TaxRun,
+    EntryInvoice,
+    WeChatSubscription,
+    TaxNotification,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -34,6 +34,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "reopen_period": ("owner",),
     "manage_members": ("owner",),
     "edit_business": ("owner",),
+    "read_tax": ("owner", "bookkeeper", "viewer"),
+    "manage_tax": ("owner", "bookkeeper"),
+    "edit_tax_profile": ("owner", "bookkeeper"),
 }
 
 

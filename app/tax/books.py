@@ -1,0 +1,183 @@
+"""What the rules read from the books: one aggregated query per business and evaluation.
+
+Every metric is computed from monthly debit/credit sums per account, loaded once (`Books.load`)
+with a single GROUP BY over the business's posted lines in the look-back window. That keeps the
+daily run for many businesses at one query each (plus a few small, indexed queries for the
+rules that need individual entries), and keeps the metrics pure functions that are easy to test.
+Amounts are integer fen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from peewee import fn
+
+from app.db import is_postgres
+from app.models import Account, Business, Entry, EntryLine
+from app.models.tax import TaxProfile
+from app.tax.periods import add_months
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A business's tax facts: the books' owner record plus its tax profile (with defaults)."""
+
+    business_id: int
+    taxpayer_type: str  # small_scale | general
+    vat_filing_basis: str  # monthly | quarterly
+    cit_payer: bool
+    industry: str
+    vat_burden_benchmark_bp: int | None
+
+
+def default_filing_basis(taxpayer_type: str) -> str:
+    """Small-scale taxpayers usually file quarterly (Implementation Regulations Art. 43);
+    general taxpayers monthly. The owner can change it in the tax profile."""
+    return "quarterly" if taxpayer_type == "small_scale" else "monthly"
+
+
+def load_profile(business: Business, row: TaxProfile | None = None) -> Profile:
+    if row is None:
+        row = TaxProfile.get_or_none(TaxProfile.business == business.id)
+    return Profile(
+        business_id=business.id,
+        taxpayer_type=business.taxpayer_type,
+        vat_filing_basis=row.vat_filing_basis
+        if row
+        else default_filing_basis(business.taxpayer_type),
+        cit_payer=row.cit_payer if row else True,
+        industry=business.industry or "",
+        vat_burden_benchmark_bp=row.vat_burden_benchmark_bp if row else None,
+    )
+
+
+def _month_expr():  # type: ignore[no-untyped-def]
+    if is_postgres():
+        return fn.to_char(Entry.date, "YYYY-MM")
+    return fn.strftime("%Y-%m", Entry.date)
+
+
+@dataclass
+class Books:
+    """Monthly sums per account code, for posted entries dated in [start, until].
+
+    `as_of` is the business date the rules are evaluated for; `until` bounds the data and is
+    as_of for the daily run. The post-posting check evaluates as of the entry's date but reads
+    every posted entry (a back-dated posting must see the rest of its period).
+    """
+
+    profile: Profile
+    as_of: dt.date
+    start: dt.date
+    until: dt.date
+    # (account code, "YYYY-MM") -> [debit, credit]
+    sums: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)  # account code -> type
+
+    @classmethod
+    def load(
+        cls, profile: Profile, as_of: dt.date, until: dt.date | None = None, years_back: int = 3
+    ) -> Books:
+        start = dt.date(as_of.year - years_back, 1, 1)
+        until = until or as_of
+        month = _month_expr()
+        q = (
+            EntryLine.select(
+                Account.code,
+                Account.type,
+                month,
+                fn.SUM(EntryLine.debit),
+                fn.SUM(EntryLine.credit),
+            )
+            .join(Entry)
+            .switch(EntryLine)
+            .join(Account)
+            .where(
+                (Entry.business == profile.business_id)
+                & (Entry.status == "posted")
+                & (Entry.date >= start)
+                & (Entry.date <= until)
+            )
+            .group_by(Account.code, Account.type, month)
+        )
+        books = cls(profile, as_of, start, until)
+        for code, type_, ym, debit, credit in q.tuples():
+            books.sums[(code, ym)] = [int(debit or 0), int(credit or 0)]
+            books.types[code] = type_
+        return books
+
+    def months(self, first: dt.date, end: dt.date) -> list[str]:
+        """Month keys of [first, end) (first days of months)."""
+        out, d = [], first.replace(day=1)
+        while d < end:
+            out.append(d.strftime("%Y-%m"))
+            d = add_months(d, 1)
+        return out
+
+    def _codes(self, prefixes: Iterable[str]) -> list[str]:
+        pre = tuple(prefixes)
+        return [c for c in self.types if c.startswith(pre)]
+
+    def debit_net(self, prefixes: Iterable[str], months: Iterable[str]) -> int:
+        """Debits minus credits on accounts under `prefixes` in `months`."""
+        codes, total = self._codes(prefixes), 0
+        for m in months:
+            for c in codes:
+                d_c = self.sums.get((c, m))
+                if d_c:
+                    total += d_c[0] - d_c[1]
+        return total
+
+    def credit_net(self, prefixes: Iterable[str], months: Iterable[str]) -> int:
+        return -self.debit_net(prefixes, months)
+
+    def credits(self, prefixes: Iterable[str], months: Iterable[str]) -> int:
+        codes, total = self._codes(prefixes), 0
+        for m in months:
+            for c in codes:
+                d_c = self.sums.get((c, m))
+                if d_c:
+                    total += d_c[1]
+        return total
+
+    def debits(self, prefixes: Iterable[str], months: Iterable[str]) -> int:
+        codes, total = self._codes(prefixes), 0
+        for m in months:
+            for c in codes:
+                d_c = self.sums.get((c, m))
+                if d_c:
+                    total += d_c[0]
+        return total
+
+    def by_month(self, prefixes: Iterable[str], side: str) -> dict[str, int]:
+        """Net amount per month on the given normal side."""
+        out: dict[str, int] = defaultdict(int)
+        for c in self._codes(prefixes):
+            for (code, m), (d, cr) in self.sums.items():
+                if code == c:
+                    out[m] += (d - cr) if side == "debit" else (cr - d)
+        return out
+
+    def profit(self, months: Iterable[str], exclude: Iterable[str] = ("5801",)) -> int:
+        """Revenue minus expenses (小企业会计准则 profit and loss accounts), before income tax."""
+        skip = tuple(exclude)
+        total = 0
+        months = set(months)
+        for (code, m), (d, cr) in self.sums.items():
+            if m not in months or code.startswith(skip):
+                continue
+            t = self.types.get(code)
+            if t == "revenue":
+                total += cr - d
+            elif t == "expense":
+                total -= d - cr
+        return total
+
+    def active(self, months: Iterable[str]) -> bool:
+        """Any revenue or expense posted in these months (a dormant year is not a loss year)."""
+        ms = set(months)
+        return any(m in ms and self.types.get(c) in ("revenue", "expense") for (c, m) in self.sums)
