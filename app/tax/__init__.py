@@ -52,7 +52,13 @@ def init_app(app: Flask) -> None:
     from app.tax.immediate import on_ledger_event
     from app.tax_cli import register_tax_cli
 
+    from app.tax.jobs import daily_trigger
+
     registry.set_packs(load_packs(app.config.get("TAX_RULES_DIR") or None))
+    try:
+        daily_trigger(app)
+    except ValueError as exc:  # a bad cron must stop the start, not the 08:00 run
+        raise RulePackError(f"TAX_DAILY_CRON / TAX_TIMEZONE: {exc}") from None
     app.extensions["suanpan.tax.channels"] = channels_for(app)
     if app.config.get("TAX_CHECK_ON_POSTING", True):
         subscribe(on_ledger_event)

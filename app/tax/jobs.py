@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
@@ -118,10 +119,25 @@ def run_daily_tax_checks(
     return TaxRun.get_by_id(run.id)
 
 
-def daily_trigger(app: Flask) -> CronTrigger:
-    return CronTrigger.from_crontab(
-        app.config["TAX_DAILY_CRON"], timezone=ZoneInfo(app.config["TAX_TIMEZONE"])
+_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab_trigger(expr: str, timezone: ZoneInfo) -> CronTrigger:
+    """A standard 5-field crontab line. APScheduler 3's from_crontab counts weekdays from
+    Monday = 0, so crontab's "1-5" (Monday to Friday) would silently become Tuesday to
+    Saturday; weekday numbers are turned into names here."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"TAX_DAILY_CRON: expected 5 fields (m h dom mon dow), got {expr!r}")
+    minute, hour, day, month, dow = fields
+    dow = re.sub(r"\b([0-7])\b", lambda m: _DOW[int(m.group(1))], dow)
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=timezone
     )
+
+
+def daily_trigger(app: Flask) -> CronTrigger:
+    return crontab_trigger(app.config["TAX_DAILY_CRON"], ZoneInfo(app.config["TAX_TIMEZONE"]))
 
 
 def last_slot(trigger: CronTrigger, now: dt.datetime, lookback_days: int = 8) -> dt.datetime | None:
