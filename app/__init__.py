@@ -55,6 +55,10 @@ def create_app(config_class: type[Config] | None = None, *, check_schema: bool =
     app.register_blueprint(bp)
     register_error_handlers(app)
 
+    from app import frontend
+
+    frontend.init_app(app)  # the mobile front end at / (miniprogram/dist)
+
     from app.cli import register_cli
 
     register_cli(app)
