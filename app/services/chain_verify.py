@@ -29,7 +29,7 @@ import bisect
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -168,9 +168,16 @@ def _day(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _sql(query: str, params: Iterable[Any] = ()) -> Iterator[tuple[Any, ...]]:
-    cursor = db.execute_sql(query.replace("?", db.obj.param), tuple(params))
-    yield from cursor
+def _sql(query: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    return db.execute_sql(query.replace("?", db.obj.param), tuple(params)).fetchall()
+
+
+def _fen(fen: int) -> str:
+    """app.money.format_fen for the non-negative amounts of entry lines, inlined for speed."""
+    if fen < 0:
+        return format_fen(fen)
+    yuan, cents = divmod(fen, 100)
+    return f"{yuan}.{cents:02d}"
 
 
 def _in(ids: list[int]) -> str:
@@ -199,8 +206,8 @@ def derive_entries(business_id: int, ids: list[int]) -> dict[int, tuple[str, int
                 "line_no": line_no,
                 "account": code,
                 "account_name": name,
-                "debit": format_fen(debit),
-                "credit": format_fen(credit),
+                "debit": _fen(debit),
+                "credit": _fen(credit),
                 "memo": memo,
             }
         )
@@ -383,7 +390,7 @@ def _verify(
             data = text.encode("utf-8")
             if entry_id is not None:
                 _check_entry_leaf(
-                    problem, bid, idx, _iso(time), entry_id, data, derived, seen_entries
+                    problem, bid, idx, _iso(time), entry_id, text, derived, seen_entries
                 )
             else:
                 _check_other_leaf(problem, bid, idx, kind, _iso(time), actor, data, replay)
@@ -417,7 +424,7 @@ def _check_entry_leaf(
     idx: int,
     time: str | None,
     entry_id: int,
-    data: bytes,
+    data: str,
     derived: dict[int, tuple[str, int | None, dict]],
     seen: dict[int, int],
 ) -> None:
@@ -670,8 +677,8 @@ def all_business_ids() -> list[int]:
 
 def leaf_count(business_id: int | None = None) -> int:
     if business_id is None:
-        return next(_sql("SELECT COUNT(*) FROM chain_leaf"))[0]
-    return next(_sql("SELECT COUNT(*) FROM chain_leaf WHERE business_id = ?", (business_id,)))[0]
+        return _sql("SELECT COUNT(*) FROM chain_leaf")[0][0]
+    return _sql("SELECT COUNT(*) FROM chain_leaf WHERE business_id = ?", (business_id,))[0][0]
 
 
 def run_verify(
