@@ -1,0 +1,80 @@
+import type zh from './zh-CN'
+
+const en: typeof zh = {
+  app: { name: 'Suanpan Books' },
+  tabs: { home: 'Home', record: 'Record', approvals: 'Approvals', me: 'Me' },
+  titles: {
+    login: 'Log in', picker: 'Choose books', home: 'Home', record: 'Record', entries: 'Entries', entry: 'Entry',
+    approvals: 'Approvals', me: 'Me', members: 'Members', chain: 'Blocks', verify: 'Verify receipt', invite: 'Invitation', newBusiness: 'New business',
+  },
+  common: {
+    retry: 'Retry', cancel: 'Cancel', confirm: 'OK', save: 'Save', loading: 'Loading…', more: 'See all', back: 'Back',
+    noMore: 'No more', pullToRefresh: 'Pull to refresh', releaseToRefresh: 'Release to refresh', refreshed: 'Refreshed', all: 'All',
+    close: 'Close', copy: 'Copy', copied: 'Copied',
+  },
+  roles: { owner: 'Owner', bookkeeper: 'Bookkeeper', employee: 'Employee', viewer: 'Viewer' },
+  paidWith: { cash: 'Cash', bank: 'Bank', wechat: 'WeChat', alipay: 'Alipay' },
+  kinds: { income: 'Income', expense: 'Expense' },
+  login: {
+    welcome: 'Welcome to Suanpan', subtitle: 'Small-business books, kept on your phone', account: 'Account', accountPh: 'Username or phone',
+    password: 'Password', passwordPh: 'Your password', submit: 'Log in', wechat: 'WeChat login', devName: 'Dev login name',
+    devHint: 'Development: no WeChat app id on this server, so a development login stands in (not WeChat)', devPh: 'e.g. alice', or: 'or',
+    verifyLink: 'Verify a receipt (no login)', failed: 'Wrong account or password',
+  },
+  picker: {
+    title: 'Which books to open', remembered: 'This phone remembers your choice', empty: 'You have no books yet',
+    emptyHint: 'Create a business, or ask the owner to show you an invitation QR code to scan', create: 'New business',
+    name: 'Name', uscc: 'Unified social credit code', taxpayer: 'Taxpayer type', smallScale: 'Small-scale', general: 'General',
+    created: 'Business created',
+  },
+  home: {
+    severity: { alert: 'Alert', warn: 'Notice' },
+    onHand: 'Money on hand', cash: 'Cash', bank: 'Bank', wechat: 'WeChat', alipay: 'Alipay',
+    thisMonth: 'This month', lastMonth: 'Last month', income: 'Income', expense: 'Expense', profit: 'Profit', vsLast: 'vs last month',
+    trend: 'Last 12 months', byCategory: 'Expenses this month', recent: 'Recent entries', warnings: 'Warnings',
+    noWarnings: 'No warnings', emptyTitle: 'No entries yet', emptyHint: 'Tap “Record” below to record your first income or expense',
+    noExpense: 'No expenses this month', live: 'Live', newEntry: '{name} recorded {amount}', record: 'Record',
+  },
+  record: {
+    expense: 'Expense', income: 'Income', category: 'Category', paidWith: 'Paid with', date: 'Date', memo: 'Memo',
+    memoPh: 'Add a memo (optional)', photo: 'Photo', photoHint: 'Photo (kept on this phone, not uploaded yet)', save: 'Done',
+    saved: 'Recorded', queued: 'Offline: kept on this phone, it will sync when the network is back', enterAmount: 'Enter an amount',
+    chooseCategory: 'Choose a category', forbidden: 'Your role cannot record entries',
+  },
+  entries: {
+    title: 'Entries', search: 'Search memos', filter: 'Filter', from: 'From', to: 'To', category: 'Category',
+    account: 'Account', min: 'Min amount', max: 'Max amount', apply: 'Apply', reset: 'Reset', empty: 'No entries found',
+    emptyHint: 'Try other filters, or record one under “Record”', number: 'No. {n}', pending: 'Pending sync', failed: 'Sync failed',
+    reversal: 'Reversal', reversed: 'Reversed',
+  },
+  entry: {
+    lines: 'Lines', account: 'Account', debit: 'Debit', credit: 'Credit', createdBy: 'Recorded by', createdAt: 'Recorded at',
+    postedAt: 'Posted at', source: 'Source', reverse: 'Reverse this entry', reverseConfirm: 'A reversing entry will be posted; the original stays. Reverse it?',
+    reversedOk: 'Reversed', reversedBy: 'Reversed by No. {n}', reverses: 'Reverses No. {n}', chain: 'On the chain',
+    verifying: 'Verifying on this phone…', onChain: 'On chain ✓ block {block}', onChainDetail: 'leaf {index}, tree size {size}',
+    verifyFailed: 'Verification failed: {reason}', notSealed: 'Not sealed yet; try again shortly', receipt: 'Download receipt', viewBlocks: 'View blocks',
+  },
+  verify: {
+    stage: {malformed: 'malformed receipt', signature: 'checkpoint signature does not verify', proof: 'inclusion proof does not hold', leaf: 'the record differs from the one receipted (altered)', keyMismatch: 'the receipt names a different key than the server publishes'}, 
+    title: 'Verify a receipt', intro: 'Choose a receipt file (JSON) or a picture of the receipt QR code; it is checked on this device against the signed log, without trusting the server.',
+    pickFile: 'Choose a receipt file or QR picture', paste: 'or paste the receipt JSON', check: 'Verify', ok: 'Verified ✓',
+    okDetail: 'Leaf {index} is in the signed tree of {origin} (size {size})', failed: 'Verification failed', noQr: 'No QR code found in the picture',
+    pinned: 'Checked with the key this server publishes', receiptKey: 'Checked with the key inside the receipt (not pinned)', leaf: 'Record',
+  },
+  chain: { title: 'Blocks', height: 'Block {h}', leaves: '{n} leaves', entries: '{n} entries', root: 'Root', sealedAt: 'Sealed at', empty: 'No blocks yet', emptyHint: 'Blocks are sealed on a schedule; verifying an entry seals one right away' },
+  approvals: { empty: 'Nothing to approve', hint: 'Expense claims that employees file from a photo of the fapiao will wait here for your approval.' },
+  members: { title: 'Members', invite: 'Invite', role: 'Role', inviteTitle: 'Scan this with the other phone', expires: 'Valid until {t}', link: 'Invitation link' },
+  invite: { title: 'Join books', desc: '{name} invites you to join as {role}', accept: 'Accept', accepted: 'Joined', loginFirst: 'Log in first to accept', used: 'This invitation has been used' },
+  me: { language: 'Language', businesses: 'My books', switch: 'Switch books', members: 'Members', chain: 'Ledger blocks', verify: 'Verify a receipt', logout: 'Log out', pending: '{n} pending sync', devAccount: 'Dev account' },
+  offline: { banner: 'Offline: records are kept on this phone for now', syncing: 'Syncing…', synced: 'Synced {n}' },
+  errors: {
+    login_throttled: 'Too many attempts; try later', invite_used: 'This invitation has been used', invite_expired: 'This invitation has expired', already_member: 'You are already a member', invalid_uscc: 'Invalid unified social credit code', uscc_check_mismatch: 'The credit code check digit is wrong', invalid_amount: 'Invalid amount', entry_not_found: 'Entry not found', is_reversal: 'A reversal cannot be reversed', unknown_category: 'Unknown category', invalid_date: 'Invalid date', invalid_name: 'Invalid name',
+    network: 'Network error; check your connection', generic: 'Something went wrong ({code})', invalid_credentials: 'Wrong account or password',
+    too_many_attempts: 'Too many attempts; try later', token_revoked: 'Session ended; log in again', session_expired: 'Session expired; log in again',
+    forbidden_role: 'Your role cannot do this', business_not_found: 'No such business, or you are not a member', not_found: 'Not found',
+    already_reversed: 'Already reversed', period_closed: 'That month is closed', invite_not_found: 'Invitation not found or expired',
+    chain_not_sealed: 'Not sealed yet; try again shortly', validation_error: 'Please check what you entered', wechat_not_configured: 'WeChat login is not configured on this server',
+    server_error: 'Server error; try again later', rate_limited: 'Too many requests; slow down',
+  },
+}
+export default en
