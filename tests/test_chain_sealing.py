@@ -160,3 +160,29 @@ def test_scheduler_jobs(app: Flask) -> None:
     assert jobs["chain-seal"].trigger.interval.total_seconds() == 2
     assert jobs["chain-seal"].max_instances == 1
     assert "hour='3', minute='30'" in str(jobs["chain-verify"].trigger)
+
+
+def test_a_damaged_log_refuses_changes_and_seals_with_409(
+    app: Flask, books: Api, business: dict
+) -> None:
+    bid = business["id"]
+    entry = post_entry(books, bid)
+    with app.app_context(), db.connection_context():
+        chain.seal(bid)
+        with behind_the_api():
+            sql("DELETE FROM chain_leaf WHERE business_id = ? AND idx = 1", bid)
+    lines = [{"account": "1001", "debit": "1.00"}, {"account": "5001", "credit": "1.00"}]
+    r = books.post(f"/businesses/{bid}/entries", {"date": "2026-03-01", "lines": lines})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "chain_integrity_error"
+    r = books.post(
+        f"/businesses/{bid}/entries",
+        {"date": "2026-03-01", "lines": lines},
+        headers={"Idempotency-Key": "k1"},
+    )
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "chain_integrity_error"
+    with app.app_context(), db.connection_context():
+        assert sql("SELECT COUNT(*) FROM entry WHERE business_id = ?", bid)[0][0] == 1
+    r = books.post(f"/businesses/{bid}/chain/seal", {})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "chain_integrity_error"
+    assert "rolled back" in r.get_json()["error"]["message"]
+    assert books.get(f"/businesses/{bid}/entries/{entry['id']}/receipt").status_code == 409

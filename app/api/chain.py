@@ -92,10 +92,11 @@ def chain_checkpoint(business_id: int) -> Response:
     tag="chain",
     body=EmptyBody,
     action="post",
+    errors=[409],
 )
 def chain_seal(business_id: int, body: EmptyBody) -> dict[str, Any]:
     """Returns the new block, or the latest one when there was nothing new to seal."""
-    block = chain.seal(business_id, wait=True)
+    block = chain.seal_or_refuse(business_id)
     latest = block or chain.latest_block(business_id)
     return {"sealed": block is not None, "block": chain.block_dict(latest) if latest else None}
 

@@ -100,8 +100,17 @@ def append_leaf(event: LedgerEvent) -> int:
         leaf_dict(event.type, bid, n, iso_utc(now) or "", event.actor_id, event.content)
     )
     hashes = stored_hashes(n, data, PeeweeHashReader(bid))
-    insert_leaf(bid, n, event.type, now, event.actor_id, entry_id, data.decode("utf-8"))
-    append_hashes(bid, n, hashes)
+    try:
+        insert_leaf(bid, n, event.type, now, event.actor_id, entry_id, data.decode("utf-8"))
+        append_hashes(bid, n, hashes)
+    except IntegrityError:
+        # Hashes past the last leaf: the log was cut behind the API. Refuse the change (it
+        # rolls back with its transaction) rather than record it in a broken log.
+        raise Conflict(
+            f"The ledger's log for business {bid} is damaged (leaf {n} exists in part); "
+            "nothing can be recorded until `flask chain verify` is clean",
+            code="chain_integrity_error",
+        ) from None
     return n
 
 
@@ -203,6 +212,17 @@ def seal(business_id: int, signer: Signer | None = None, *, wait: bool = True) -
             )
     except IntegrityError:
         return None  # another sealer committed this block first (the unique indexes)
+
+
+def seal_or_refuse(business_id: int) -> ChainBlock | None:
+    """seal() for requests: a log that fails its integrity check is a 409, never a 500."""
+    try:
+        return seal(business_id, wait=True)
+    except ChainIntegrityError as e:
+        raise Conflict(
+            f"The log cannot be sealed: {e}. Run `flask chain verify`.",
+            code="chain_integrity_error",
+        ) from None
 
 
 def _lock_sealer(business_id: int, wait: bool) -> bool:
@@ -309,7 +329,7 @@ def receipt(business_id: int, entry_id: int) -> dict[str, str]:
     leaf = entry_leaf(business_id, entry_id)
     block = latest_block(business_id)
     if block is None or block.tree_size <= leaf.idx:
-        seal(business_id, wait=True)
+        seal_or_refuse(business_id)
         block = latest_block(business_id)
         if block is None or block.tree_size <= leaf.idx:
             raise Unavailable("The log could not be sealed yet; retry", code="chain_not_sealed")
