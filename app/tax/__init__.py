@@ -50,9 +50,8 @@ def init_app(app: Flask) -> None:
     from app.events import subscribe
     from app.tax import registry
     from app.tax.immediate import on_ledger_event
-    from app.tax_cli import register_tax_cli
-
     from app.tax.jobs import daily_trigger
+    from app.tax_cli import register_tax_cli
 
     registry.set_packs(load_packs(app.config.get("TAX_RULES_DIR") or None))
     try:
