@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
@@ -52,7 +53,16 @@ def index() -> Response:
 
 @bp.get("/assets/<path:name>")
 def assets(name: str) -> Response:
-    resp = send_from_directory(dist_dir() / "assets", name, max_age=YEAR)
+    folder = dist_dir() / "assets"
+    gzipped = name + ".gz"
+    if "gzip" in request.accept_encodings and (folder / gzipped).is_file():
+        # Precompressed at build time (vite.config.ts): Flask does not compress on the fly.
+        resp = send_from_directory(folder, gzipped, max_age=YEAR)
+        resp.headers["Content-Encoding"] = "gzip"
+        resp.mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    else:
+        resp = send_from_directory(folder, name, max_age=YEAR)
+    resp.headers["Vary"] = "Accept-Encoding"
     resp.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
     return resp
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 from flask import Flask
@@ -33,6 +34,13 @@ def test_hashed_assets_are_cached_for_a_year(app: Flask, tmp_path: Path) -> None
         assert resp.status_code == 200
         assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert client.get("/assets/missing-1.js").status_code == 404
+    (tmp_path / "dist" / "assets" / "index-abc123.js.gz").write_bytes(
+        gzip.compress(b"console.log(1)")
+    )
+    with client.get("/assets/index-abc123.js", headers={"Accept-Encoding": "gzip"}) as resp:
+        assert resp.headers["Content-Encoding"] == "gzip"
+        assert resp.mimetype == "text/javascript"
+        assert gzip.decompress(resp.data) == b"console.log(1)"
     with client.get("/favicon.svg") as resp:
         assert resp.status_code == 200
 
