@@ -94,3 +94,21 @@ def write_transaction() -> AbstractContextManager:
     if is_sqlite() and db.obj.transaction_depth() == 0:
         return db.atomic("IMMEDIATE")
     return db.atomic()
+
+
+def fetchone(sql: str, *params: object) -> tuple | None:
+    """Run a small, fixed hot-path query written with `?` placeholders, on either database.
+
+    Used only where the per-request cost of building SQL matters (the checks every request
+    makes); everything else goes through peewee's query builder.
+    """
+    if db.obj.param != "?":
+        sql = sql.replace("?", db.obj.param)
+    return db.execute_sql(sql, params).fetchone()
+
+
+def fetchall(sql: str, *params: object) -> list[tuple]:
+    """As `fetchone`, for all rows."""
+    if db.obj.param != "?":
+        sql = sql.replace("?", db.obj.param)
+    return list(db.execute_sql(sql, params).fetchall())

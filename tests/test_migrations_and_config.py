@@ -15,6 +15,10 @@ from app.migrate import pending_migrations, upgrade
 from app.models import ALL_MODELS
 from tests.conftest import BACKEND, make_config
 
+ALL_MIGRATIONS = sorted(
+    p.stem for p in (Path(__file__).resolve().parents[1] / "app" / "migrations").glob("[0-9]*.py")
+)
+
 
 def test_migrated_schema_matches_the_models(app) -> None:
     with db.connection_context():
@@ -29,11 +33,11 @@ def test_fresh_database_has_no_tables_until_upgrade_and_serving_refuses_it(tmp_p
     app = create_app(cfg)  # importing models and building the app creates nothing
     with app.app_context(), db.connection_context():
         assert db.get_tables() == []
-        assert pending_migrations() == ["0001_initial"]
+        assert pending_migrations() == ALL_MIGRATIONS and ALL_MIGRATIONS[0] == "0001_initial"
     with pytest.raises(ConfigurationError, match="pending: 0001_initial"):
         create_app(cfg, check_schema=True)
     with app.app_context(), db.connection_context():
-        assert upgrade() == ["0001_initial"]
+        assert upgrade() == ALL_MIGRATIONS
         assert upgrade() == []
     create_app(cfg, check_schema=True)
 

@@ -19,7 +19,7 @@ BUSINESS_ROUTES = [r for r in ROUTES if "<int:business_id>" in r.rule]
 
 
 def fill(rule: str, values: dict[str, object]) -> str:
-    return re.sub(r"<(?:int:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+    return re.sub(r"<(?:int:)?([a-z_]+)>", lambda m: str(values.get(m.group(1), 0)), rule)
 
 
 def state() -> tuple:

@@ -20,11 +20,12 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-def _tokens(session: AuthSession, refresh_token: str) -> dict[str, Any]:
+def _tokens(session: AuthSession, refresh_token: str, user: User | None = None) -> dict[str, Any]:
     minutes = current_app.config["JWT_ACCESS_MINUTES"]
-    access = create_access_token(
-        identity=str(session.user_id), additional_claims={"sid": session.id}
-    )
+    user = user or User.get_by_id(session.user_id)
+    # The display name rides in the token so responses can name the author without a query.
+    claims = {"sid": session.id, "name": user.display_name}
+    access = create_access_token(identity=str(session.user_id), additional_claims=claims)
     return {
         "access_token": access,
         "refresh_token": refresh_token,
@@ -36,7 +37,7 @@ def _tokens(session: AuthSession, refresh_token: str) -> dict[str, Any]:
 
 def _login(user: User) -> dict[str, Any]:
     session, token = auth.start_session(user, request.headers.get("User-Agent", ""))
-    return _tokens(session, token)
+    return _tokens(session, token, user)
 
 
 @route(

@@ -8,17 +8,25 @@ change) is rolled back, and it replays the winner's response.
 
 Refusals (4xx) are not stored: the service already rolled its own work back, and the caller may
 fix the problem and retry with the same key.
+
+Stored responses are encrypted (AES-GCM, key derived from SECRET_KEY): some carry credentials
+(a retried login or token refresh must get the same tokens back), and those must not sit in the
+database in clear.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import os
 from collections.abc import Callable
 
-from flask import Response, g, request
+from Crypto.Cipher import AES
+from flask import Response, current_app, g, request
 from peewee import IntegrityError
 
+from app.clock import utcnow
 from app.db import write_transaction
 from app.errors import ApiError, BadRequest, Unprocessable
 from app.models import IdempotencyRecord
@@ -45,8 +53,28 @@ def _fingerprint() -> str:
     return h.hexdigest()
 
 
+def _key() -> bytes:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hashlib.sha256(b"suanpan/idempotency-response/v1\x00" + secret).digest()
+
+
+def seal_body(text: str) -> str:
+    nonce = os.urandom(12)
+    cipher = AES.new(_key(), AES.MODE_GCM, nonce=nonce)
+    ct, tag = cipher.encrypt_and_digest(text.encode())
+    return base64.b64encode(nonce + tag + ct).decode()
+
+
+def open_body(sealed: str) -> str:
+    raw = base64.b64decode(sealed)
+    cipher = AES.new(_key(), AES.MODE_GCM, nonce=raw[:12])
+    return cipher.decrypt_and_verify(raw[28:], raw[12:28]).decode()
+
+
 def _replay(rec: IdempotencyRecord) -> Response:
-    resp = Response(rec.response_body, status=rec.status_code, mimetype="application/json")
+    resp = Response(
+        open_body(rec.response_body), status=rec.status_code, mimetype="application/json"
+    )
     resp.headers["Idempotent-Replayed"] = "true"
     return resp
 
@@ -80,16 +108,18 @@ def run(call: Callable[[], Response]) -> Response:
             except ApiError as err:
                 return error_response(err)
             if 200 <= resp.status_code < 300 and resp.mimetype == "application/json":
+                # No savepoint: if another request stored this key first, everything this
+                # request did is rolled back below and the other's response is replayed.
                 try:
-                    with write_transaction():
-                        IdempotencyRecord.create(
-                            user=g.get("user_id"),
-                            scope=scope,
-                            key=key,
-                            request_hash=fingerprint,
-                            status_code=resp.status_code,
-                            response_body=resp.get_data(as_text=True),
-                        )
+                    IdempotencyRecord.insert(
+                        user=g.get("user_id"),
+                        scope=scope,
+                        key=key,
+                        request_hash=fingerprint,
+                        status_code=resp.status_code,
+                        response_body=seal_body(resp.get_data(as_text=True)),
+                        created_at=utcnow(),
+                    ).execute()
                 except IntegrityError:
                     raise _LostRace() from None
             return resp

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
+from flask_jwt_extended import get_jwt
 
 from app.api.routing import date_param, route
 from app.api.schemas import (
@@ -20,6 +21,11 @@ from app.clock import business_today
 from app.errors import Unprocessable
 from app.money import parse_amount
 from app.services import accounts, entries, periods, posting, quick
+
+
+def author_name() -> str | None:
+    """The caller's display name from the access token (they just wrote the entry)."""
+    return get_jwt().get("name")
 
 
 @route(
@@ -113,7 +119,7 @@ def create_entry(business_id: int, body: EntryBody) -> dict[str, Any]:
         date=date_param(body.date) or business_today(), memo=body.memo, lines=tuple(lines)
     )
     row = posting.post_entry(business_id, entry, g.user_id, status=body.status)
-    return entries.entry_detail(row)
+    return entries.entry_detail(row, author_name())
 
 
 @route(
@@ -137,7 +143,7 @@ def quick_record(business_id: int, body: QuickBody) -> dict[str, Any]:
         date_param(body.date),
         body.memo,
     )
-    return entries.entry_detail(row)
+    return entries.entry_detail(row, author_name())
 
 
 @route(
@@ -189,7 +195,7 @@ def get_entry(business_id: int, entry_id: int) -> dict[str, Any]:
     errors=[409],
 )
 def post_draft(business_id: int, entry_id: int, body: EmptyBody) -> dict[str, Any]:
-    return entries.entry_detail(posting.post_draft(business_id, entry_id, g.user_id))
+    return entries.entry_detail(posting.post_draft(business_id, entry_id, g.user_id), author_name())
 
 
 @route(
@@ -217,7 +223,7 @@ def delete_draft(business_id: int, entry_id: int) -> dict[str, Any]:
 )
 def reverse_entry(business_id: int, entry_id: int, body: ReverseBody) -> dict[str, Any]:
     row = posting.reverse_entry(business_id, entry_id, g.user_id, date_param(body.date), body.memo)
-    return entries.entry_detail(row)
+    return entries.entry_detail(row, author_name())
 
 
 @route(

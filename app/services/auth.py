@@ -16,7 +16,7 @@ from peewee import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.clock import utcnow
-from app.db import write_transaction
+from app.db import fetchone, write_transaction
 from app.errors import Conflict, Unauthorized, Unprocessable
 from app.models import AuthSession, RefreshToken, User
 from app.services import throttle
@@ -159,10 +159,10 @@ def rotate_refresh_token(token: str) -> tuple[AuthSession, str]:
 
 
 def session_active(session_id: int) -> bool:
+    """Checked on every authenticated request, so it is one fixed query."""
     return (
-        AuthSession.select(AuthSession.id)
-        .where((AuthSession.id == session_id) & AuthSession.revoked_at.is_null())
-        .exists()
+        fetchone('SELECT 1 FROM "auth_session" WHERE "id" = ? AND "revoked_at" IS NULL', session_id)
+        is not None
     )
 
 

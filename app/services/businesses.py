@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any
+from typing import Any, NamedTuple
 
 from peewee import IntegrityError
 
 from app import uscc as uscc_rules
 from app.chart import STANDARD_ACCOUNTS, STANDARD_CATEGORIES, normal_side, parent_code
 from app.clock import iso_utc, utcnow
-from app.db import write_transaction
+from app.db import fetchone, write_transaction
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.events import LedgerEvent, emit
 from app.models import Account, Business, Category, Invite, Membership, User
@@ -40,21 +40,28 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def require_member(user_id: int, business_id: int, action: str = "read") -> Membership:
-    m = (
-        Membership.select()
-        .where((Membership.user == user_id) & (Membership.business == business_id))
-        .first()
+class Member(NamedTuple):
+    user_id: int
+    business_id: int
+    role: str
+
+
+def require_member(user_id: int, business_id: int, action: str = "read") -> Member:
+    row = fetchone(
+        'SELECT "role" FROM "membership" WHERE "user_id" = ? AND "business_id" = ?',
+        user_id,
+        business_id,
     )
-    if m is None:
+    if row is None:
         raise NotFound("Business not found", code="business_not_found")
-    if m.role not in PERMISSIONS[action]:
+    role = row[0]
+    if role not in PERMISSIONS[action]:
         raise Forbidden(
-            f"Your role ({m.role}) cannot do this ({action})",
+            f"Your role ({role}) cannot do this ({action})",
             code="forbidden_role",
-            details={"role": m.role, "allowed": list(PERMISSIONS[action])},
+            details={"role": role, "allowed": list(PERMISSIONS[action])},
         )
-    return m
+    return Member(user_id, business_id, role)
 
 
 def business_dict(b: Business, role: str | None = None) -> dict[str, Any]:

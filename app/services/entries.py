@@ -54,11 +54,19 @@ def entry_dict(
     }
 
 
-def entry_detail(e: Entry) -> dict[str, Any]:
-    rev = Entry.select(Entry.id).where(Entry.reverses == e.id).first()
-    out = entry_dict(e, reversed_by=rev.id if rev else None)
-    author = User.get_or_none(User.id == e.created_by_id) if e.created_by_id else None
-    out["created_by_name"] = author.display_name if author else None
+def entry_detail(e: Entry, author_name: str | None = None) -> dict[str, Any]:
+    """One entry as the API shows it. A row fresh from post_entry is serialised already and,
+    being new, has no reversal; only the author's name may need a lookup."""
+    fresh = getattr(e, "_serialised", None)
+    if fresh is not None:
+        out = dict(fresh)
+    else:
+        rev = Entry.select(Entry.id).where(Entry.reverses == e.id).first()
+        out = entry_dict(e, reversed_by=rev.id if rev else None)
+    if author_name is None and e.created_by_id:
+        author = User.select(User.display_name).where(User.id == e.created_by_id).first()
+        author_name = author.display_name if author else None
+    out["created_by_name"] = author_name
     return out
 
 

@@ -11,19 +11,18 @@ they are invariants on the user's data, not sanity checks, so they are reported,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import JOIN, IntegrityError, fn
+from peewee import JOIN
 
 from app.clock import business_today, utcnow
-from app.db import is_postgres, write_transaction
+from app.db import fetchall, fetchone, is_postgres, write_transaction
 from app.errors import Conflict, NotFound, Unprocessable
 from app.events import LedgerEvent, emit
-from app.models import Account, Business, ClosedPeriod, Entry, EntryLine
+from app.models import Account, Business, Entry, EntryLine
 from app.money import MAX_FEN, format_fen
-from app.services.accounts import parent_codes
 
 MIN_DATE = dt.date(2000, 1, 1)
 MAX_DATE = dt.date(2099, 12, 31)
@@ -157,22 +156,46 @@ CHECKS: list[Check] = [
 _CONFLICTS = {"period_closed"}
 
 
+_ACCOUNT_COLUMNS = (
+    "id",
+    "code",
+    "name",
+    "name_en",
+    "type",
+    "normal_side",
+    "parent_code",
+    "is_active",
+)
+_ACCOUNT_SELECT = ", ".join(f'"{c}"' for c in _ACCOUNT_COLUMNS)
+
+
 def load_context(business_id: int, entry: EntryInput, posting: bool) -> Context:
-    codes = {line.account for line in entry.lines}
-    accounts = {
-        a.code: a
-        for a in Account.select().where(
-            (Account.business == business_id) & (Account.code.in_(list(codes)))
-        )
-    }
-    closed = {
-        p.month
-        for p in ClosedPeriod.select(ClosedPeriod.month).where(
-            (ClosedPeriod.business == business_id)
-            & (ClosedPeriod.month == entry.date.strftime("%Y-%m"))
-        )
-    }
-    return Context(accounts, parent_codes(business_id) & codes, closed, posting)
+    """Everything the checks read, in two fixed queries (every posting runs them): the lines'
+    accounts and any children they have (which make them non-leaf), and whether the month is
+    closed."""
+    codes = sorted({line.account for line in entry.lines})
+    marks = ", ".join("?" * len(codes))
+    rows = fetchall(
+        f'SELECT {_ACCOUNT_SELECT} FROM "account" '
+        f'WHERE "business_id" = ? AND ("code" IN ({marks}) OR "parent_code" IN ({marks}))',
+        business_id,
+        *codes,
+        *codes,
+    )
+    accounts: dict[str, Account] = {}
+    parents: set[str] = set()
+    for row in rows:
+        values = dict(zip(_ACCOUNT_COLUMNS, row, strict=True))
+        if values["code"] in codes:
+            values["is_active"] = bool(values["is_active"])
+            accounts[values["code"]] = Account(business=business_id, **values)
+        if values["parent_code"] in codes:
+            parents.add(values["parent_code"])
+    month = entry.date.strftime("%Y-%m")
+    closed_row = fetchone(
+        'SELECT 1 FROM "closed_period" WHERE "business_id" = ? AND "month" = ?', business_id, month
+    )
+    return Context(accounts, parents, {month} if closed_row else set(), posting)
 
 
 def validate(business_id: int, entry: EntryInput, posting: bool = True) -> Context:
@@ -194,47 +217,25 @@ def validate(business_id: int, entry: EntryInput, posting: bool = True) -> Conte
 def _lock_business(business_id: int) -> None:
     """Serialise writers of one business (entry numbers, and the chain's next index).
 
-    SQLite's BEGIN IMMEDIATE already holds the database's write lock; PostgreSQL locks the row.
+    SQLite's BEGIN IMMEDIATE already holds the database's write lock, so nothing more is needed
+    there; PostgreSQL locks the business row until commit.
     """
-    query = Business.select(Business.id).where(Business.id == business_id)
-    if is_postgres():
-        query = query.for_update()
-    if query.first() is None:
+    if not is_postgres():
+        return
+    if Business.select(Business.id).where(Business.id == business_id).for_update().first() is None:
         raise NotFound("Business not found", code="business_not_found")
 
 
 def _next_number(business_id: int) -> int:
-    current = Entry.select(fn.MAX(Entry.number)).where(Entry.business == business_id).scalar()
-    return (current or 0) + 1
-
-
-def _insert_lines(entry: Entry, lines: Sequence[LineInput], ctx: Context) -> None:
-    EntryLine.insert_many(
-        [
-            {
-                "entry": entry.id,
-                "line_no": i + 1,
-                "account": ctx.accounts[line.account].id,
-                "debit": line.debit,
-                "credit": line.credit,
-                "memo": line.memo,
-            }
-            for i, line in enumerate(lines)
-        ]
-    ).execute()
+    row = fetchone('SELECT MAX("number") FROM "entry" WHERE "business_id" = ?', business_id)
+    return (row[0] or 0) + 1
 
 
 def _recheck_balance(entry_id: int) -> None:
     """Re-read what was written, just before commit: the stored lines must balance too."""
-    debit, credit, count = (
-        EntryLine.select(
-            fn.COALESCE(fn.SUM(EntryLine.debit), 0),
-            fn.COALESCE(fn.SUM(EntryLine.credit), 0),
-            fn.COUNT(EntryLine.id),
-        )
-        .where(EntryLine.entry == entry_id)
-        .tuples()
-        .first()
+    debit, credit, count = fetchone(
+        'SELECT COALESCE(SUM("debit"), 0), COALESCE(SUM("credit"), 0), COUNT(*) FROM "entry_line" WHERE "entry_id" = ?',
+        entry_id,
     )
     if debit != credit or count < 2:
         raise AssertionError(f"entry {entry_id} stored unbalanced: {debit} != {credit}")
@@ -248,7 +249,11 @@ def post_entry(
     status: str = "posted",
     reverses: Entry | None = None,
 ) -> Entry:
-    """Validate and write one journal entry (posted, or a draft), all or nothing."""
+    """Validate and write one journal entry (posted, or a draft), all or nothing.
+
+    The returned row carries its serialised form (`serialised(row)`), built from what was just
+    written rather than read back, so neither the chain's event nor the API response costs a query.
+    """
     if status not in ("posted", "draft"):
         raise ValueError(status)
     posting = status == "posted"
@@ -256,40 +261,51 @@ def post_entry(
         _lock_business(business_id)
         ctx = validate(business_id, entry, posting=posting)
         now = utcnow()
-        try:
-            with write_transaction():
-                row = Entry.create(
-                    business=business_id,
-                    number=_next_number(business_id),
-                    date=entry.date,
-                    memo=entry.memo,
-                    status=status,
-                    source=entry.source,
-                    category_key=entry.category_key,
-                    paid_with=entry.paid_with,
-                    reverses=reverses,
-                    created_by=actor_id,
-                    created_at=now,
-                    posted_by=actor_id if posting else None,
-                    posted_at=now if posting else None,
-                )
-        except IntegrityError:
-            if reverses is not None:
-                raise Conflict(
-                    f"Entry {reverses.id} has already been reversed", code="already_reversed"
-                ) from None
-            raise
-        _insert_lines(row, entry.lines, ctx)
+        row = Entry.create(
+            business=business_id,
+            number=_next_number(business_id),
+            date=entry.date,
+            memo=entry.memo,
+            status=status,
+            source=entry.source,
+            category_key=entry.category_key,
+            paid_with=entry.paid_with,
+            reverses=reverses,
+            created_by=actor_id,
+            created_at=now,
+            posted_by=actor_id if posting else None,
+            posted_at=now if posting else None,
+        )
+        lines = [
+            EntryLine(
+                entry=row,
+                line_no=i + 1,
+                account=ctx.accounts[line.account],
+                debit=line.debit,
+                credit=line.credit,
+                memo=line.memo,
+            )
+            for i, line in enumerate(entry.lines)
+        ]
+        EntryLine.bulk_create(lines)
         _recheck_balance(row.id)
+        from app.services.entries import entry_dict  # serialisation lives with the read side
+
+        row._serialised = entry_dict(row, lines)
         if posting:
             _emit_posted(row, "entry.reversed" if reverses is not None else "entry.posted")
         return row
 
 
-def _emit_posted(row: Entry, event_type: str) -> None:
-    from app.services.entries import entry_dict  # serialisation lives with the read side
+def serialised(row: Entry) -> dict[str, Any] | None:
+    """The entry as post_entry wrote it, when this row came from post_entry."""
+    return getattr(row, "_serialised", None)
 
-    content = {"entry": entry_dict(load_entry(row.business_id, row.id))}
+
+def _emit_posted(row: Entry, event_type: str) -> None:
+    from app.services.entries import entry_dict
+
+    content: dict[str, Any] = {"entry": serialised(row) or entry_dict(row)}
     if row.reverses_id:
         content["reverses"] = row.reverses_id
     emit(LedgerEvent(event_type, row.business_id, row.posted_by_id, content))

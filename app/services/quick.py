@@ -10,6 +10,7 @@ import datetime as dt
 
 from app.chart import PAYMENT_ACCOUNTS
 from app.clock import business_today
+from app.db import fetchone
 from app.errors import Unprocessable
 from app.models import Category, Entry
 from app.services.posting import EntryInput, LineInput, post_entry
@@ -31,9 +32,14 @@ def quick_record(
         raise Unprocessable(
             f"paid_with: one of {', '.join(PAYMENT_ACCOUNTS)}", code="invalid_paid_with"
         )
-    cat = Category.get_or_none((Category.business == business_id) & (Category.key == category))
-    if cat is None or not cat.is_active:
+    row = fetchone(
+        'SELECT "kind", "name", "account_code", "is_active" FROM "category" WHERE "business_id" = ? AND "key" = ?',
+        business_id,
+        category,
+    )
+    if row is None or not row[3]:
         raise Unprocessable(f"category: unknown category {category!r}", code="unknown_category")
+    cat = Category(key=category, kind=row[0], name=row[1], account_code=row[2])
     if cat.kind != kind:
         raise Unprocessable(
             f"category {category!r} is an {cat.kind} category, not {kind}",
