@@ -122,13 +122,45 @@ def up(migrator, db):
             database = db
             table_name = "tax_notification"
 
+    class TaxMonthSales(Model):
+        business = ForeignKeyField(Business, on_delete="CASCADE")
+        month = CharField(max_length=7)
+        amount = BigIntegerField(default=0)
+
+        class Meta:
+            database = db
+            table_name = "tax_month_sales"
+            primary_key = CompositeKey("business", "month")
+
     db.create_tables(
-        [TaxProfile, TaxWarning, TaxRun, EntryInvoice, WeChatSubscription, TaxNotification]
+        [
+            TaxProfile,
+            TaxWarning,
+            TaxRun,
+            EntryInvoice,
+            WeChatSubscription,
+            TaxNotification,
+            TaxMonthSales,
+        ]
+    )
+    # Existing books: net sales per business and month from posted lines on 5001/5051.
+    month = (
+        "to_char(e.date, 'YYYY-MM')"
+        if isinstance(db, PostgresqlDatabase)
+        else "strftime('%Y-%m', e.date)"
+    )
+    db.execute_sql(
+        "INSERT INTO tax_month_sales (business_id, month, amount) "
+        f"SELECT e.business_id, {month}, SUM(l.credit - l.debit) "
+        "FROM entry_line l JOIN entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id "
+        "WHERE e.status = 'posted' AND (a.code LIKE '5001%' OR a.code LIKE '5051%') "
+        f"GROUP BY e.business_id, {month}"
     )
 
 
 def down(migrator, db):
     for table in (
+        "tax_month_sales",
         "tax_notification",
         "wechat_subscription",
         "entry_invoice",

@@ -6,6 +6,7 @@ from app.models.idempotency import IdempotencyRecord
 from app.models.ledger import Account, Category, ClosedPeriod, Entry, EntryLine
 from app.models.tax import (
     EntryInvoice,
+    TaxMonthSales,
     TaxNotification,
     TaxProfile,
     TaxRun,
@@ -38,6 +39,7 @@ ALL_MODELS = [
     EntryInvoice,
     WeChatSubscription,
     TaxNotification,
+    TaxMonthSales,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -11,6 +11,7 @@ from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
+    CompositeKey,
     DateField,
     DateTimeField,
     ForeignKeyField,
@@ -91,6 +92,20 @@ class TaxRun(BaseModel):
     resolved = IntegerField(default=0)
     failures = IntegerField(default=0)
     message = TextField(default="")
+
+
+class TaxMonthSales(BaseModel):
+    """Net sales (credits minus debits on 5001/5051) per business and month, kept up to date
+    by the post-posting check in the posting's own transaction, so the threshold rules read a
+    handful of rows instead of the business's lines. The daily run rewrites it from the books,
+    which stay the source of truth."""
+
+    business = ForeignKeyField(Business, on_delete="CASCADE", backref="+")
+    month = CharField(max_length=7)  # YYYY-MM
+    amount = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("business", "month")
 
 
 class EntryInvoice(BaseModel):

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from app.db import is_postgres
+from app.db import db, is_postgres
 from app.models import Account, Business, Entry, EntryLine
-from app.models.tax import TaxProfile
+from app.models.tax import TaxMonthSales, TaxProfile
 from app.tax.periods import add_months
 
 
@@ -55,6 +55,27 @@ def load_profile(business: Business, row: TaxProfile | None = None) -> Profile:
     )
 
 
+def profile_by_id(business_id: int) -> Profile | None:
+    """One plain query: the business with its tax profile (the post-posting hot path)."""
+    row = db.execute_sql(
+        "SELECT b.taxpayer_type, b.industry, p.vat_filing_basis, p.cit_payer, "
+        "p.vat_burden_benchmark_bp FROM business b LEFT JOIN tax_profile p "
+        "ON p.business_id = b.id WHERE b.id = %s" % ("%s" if is_postgres() else "?"),
+        (business_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    taxpayer_type, industry, basis, cit_payer, bp = row
+    return Profile(
+        business_id=business_id,
+        taxpayer_type=taxpayer_type,
+        vat_filing_basis=basis or default_filing_basis(taxpayer_type),
+        cit_payer=True if cit_payer is None else bool(cit_payer),
+        industry=industry or "",
+        vat_burden_benchmark_bp=bp,
+    )
+
+
 def _month_expr():  # type: ignore[no-untyped-def]
     if is_postgres():
         return fn.to_char(Entry.date, "YYYY-MM")
@@ -80,9 +101,17 @@ class Books:
 
     @classmethod
     def load(
-        cls, profile: Profile, as_of: dt.date, until: dt.date | None = None, years_back: int = 3
+        cls,
+        profile: Profile,
+        as_of: dt.date,
+        until: dt.date | None = None,
+        start: dt.date | None = None,
+        prefixes: tuple[str, ...] | None = None,
     ) -> Books:
-        start = dt.date(as_of.year - years_back, 1, 1)
+        """Three years back by default (loss years). The post-posting check needs far less: a
+        shorter window and only the accounts its rules read (`prefixes`), found through the
+        line's account index rather than by scanning every line of the business."""
+        start = start or dt.date(as_of.year - 3, 1, 1)
         until = until or as_of
         month = _month_expr()
         q = (
@@ -105,10 +134,51 @@ class Books:
             .group_by(Account.code, Account.type, month)
         )
         books = cls(profile, as_of, start, until)
+        if prefixes is not None:
+            ids = [
+                a.id
+                for a in Account.select(Account.id, Account.code).where(
+                    Account.business == profile.business_id
+                )
+                if a.code.startswith(prefixes)
+            ]
+            if not ids:
+                return books
+            q = q.where(EntryLine.account.in_(ids))
         for code, type_, ym, debit, credit in q.tuples():
             books.sums[(code, ym)] = [int(debit or 0), int(credit or 0)]
             books.types[code] = type_
         return books
+
+    @classmethod
+    def from_month_sales(cls, profile: Profile, as_of: dt.date, start: dt.date) -> Books:
+        """Sales only, from the tax_month_sales aggregate: enough for the threshold rules."""
+        books = cls(profile, as_of, start, dt.date(2099, 12, 31))
+        q = TaxMonthSales.select(TaxMonthSales.month, TaxMonthSales.amount).where(
+            (TaxMonthSales.business == profile.business_id)
+            & (TaxMonthSales.month >= start.strftime("%Y-%m"))
+        )
+        for month, amount in q.tuples():
+            books.sums[("5001", month)] = [0, int(amount)]
+        books.types["5001"] = "revenue"
+        return books
+
+    def sync_month_sales(self, before: dt.date) -> None:
+        """Rewrite the aggregate from these books for complete months in [start, before)."""
+        first, last = self.start.strftime("%Y-%m"), before.strftime("%Y-%m")
+        per_month = self.by_month(("5001", "5051"), "credit")
+        TaxMonthSales.delete().where(
+            (TaxMonthSales.business == self.profile.business_id)
+            & (TaxMonthSales.month >= first)
+            & (TaxMonthSales.month < last)
+        ).execute()
+        rows = [
+            {"business": self.profile.business_id, "month": m, "amount": v}
+            for m, v in sorted(per_month.items())
+            if first <= m < last
+        ]
+        if rows:
+            TaxMonthSales.insert_many(rows).execute()
 
     def months(self, first: dt.date, end: dt.date) -> list[str]:
         """Month keys of [first, end) (first days of months)."""
@@ -156,10 +226,10 @@ class Books:
     def by_month(self, prefixes: Iterable[str], side: str) -> dict[str, int]:
         """Net amount per month on the given normal side."""
         out: dict[str, int] = defaultdict(int)
-        for c in self._codes(prefixes):
-            for (code, m), (d, cr) in self.sums.items():
-                if code == c:
-                    out[m] += (d - cr) if side == "debit" else (cr - d)
+        pre = tuple(prefixes)
+        for (code, m), (d, cr) in self.sums.items():
+            if code.startswith(pre):
+                out[m] += (d - cr) if side == "debit" else (cr - d)
         return out
 
     def profit(self, months: Iterable[str], exclude: Iterable[str] = ("5801",)) -> int:

@@ -91,6 +91,8 @@ def evaluate(
     rule_filter: RuleFilter | None = None,
     books: Books | None = None,
     until: dt.date | None = None,
+    start: dt.date | None = None,
+    prefixes: tuple[str, ...] | None = None,
 ) -> list[Result]:
     selected = [
         (p, r)
@@ -100,7 +102,7 @@ def evaluate(
     ]
     if not selected:
         return []
-    books = books or Books.load(profile, as_of, until)
+    books = books or Books.load(profile, as_of, until, start, prefixes)
     return [res for p, r in selected for res in evaluate_rule(p, r, books)]
 
 

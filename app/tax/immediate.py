@@ -15,23 +15,36 @@ import logging
 
 from app.db import db
 from app.events import LedgerEvent
+from app.models.tax import TaxMonthSales
 from app.money import MAX_FEN
+from app.tax.books import Books, profile_by_id
 from app.tax.evaluate import immediate_only
 from app.tax.metrics import CASH, REVENUE
+from app.tax.periods import add_months
 
 log = logging.getLogger("suanpan.tax")
-LAST_DAY = dt.date(2099, 12, 31)  # read every posted entry (posting allows up to 2099)
 CASH_LIMIT_FEN = 100_000  # below this a cash line cannot fire the cash rule
 
 
-def _relevant(entry: dict) -> bool:
+def _relevant(entry: dict) -> tuple[bool, bool]:
+    """(touches revenue, pays cash above the threshold)."""
+    revenue = cash = False
     for line in entry.get("lines", []):
         account = str(line.get("account", ""))
-        if account.startswith(REVENUE):
-            return True
-        if account.startswith(CASH) and _fen(line.get("credit")) > CASH_LIMIT_FEN:
-            return True
-    return False
+        revenue = revenue or account.startswith(REVENUE)
+        cash = cash or (account.startswith(CASH) and _fen(line.get("credit")) > CASH_LIMIT_FEN)
+    return revenue, cash
+
+
+def _rules(revenue: bool, cash: bool):  # type: ignore[no-untyped-def]
+    def keep(rule) -> bool:  # type: ignore[no-untyped-def]
+        if not immediate_only(rule):
+            return False
+        if rule.metric == "cash_payments_over":
+            return cash
+        return revenue
+
+    return keep
 
 
 def _fen(text: object) -> int:
@@ -48,7 +61,8 @@ def on_ledger_event(event: LedgerEvent) -> None:
     if event.type not in ("entry.posted", "entry.reversed"):
         return
     entry = event.content.get("entry") or {}
-    if not _relevant(entry):
+    revenue, cash = _relevant(entry)
+    if not (revenue or cash):
         return
     from app.tax.service import check_business
 
@@ -58,6 +72,35 @@ def on_ledger_event(event: LedgerEvent) -> None:
         return
     try:
         with db.atomic():
-            check_business(event.business_id, day, immediate_only, until=LAST_DAY)
+            if revenue:
+                _add_sales(event.business_id, day, entry)
+            profile = profile_by_id(event.business_id)
+            if profile is None:
+                return
+            # The 12-month window plus the 3 run-rate months, from the aggregate.
+            books = Books.from_month_sales(profile, day, add_months(day.replace(day=1), -15))
+            check_business(
+                event.business_id,
+                day,
+                _rules(revenue, cash),
+                profile=profile,
+                books=books,
+                refresh=False,
+            )
     except Exception:  # a tax check must never lose a posting
         log.exception("immediate tax check failed for business %s", event.business_id)
+
+
+def _add_sales(business_id: int, day: dt.date, entry: dict) -> None:
+    """Keep tax_month_sales in step with this posting (same transaction)."""
+    net = sum(
+        _fen(line.get("credit")) - _fen(line.get("debit"))
+        for line in entry.get("lines", [])
+        if str(line.get("account", "")).startswith(REVENUE)
+    )
+    if net == 0:
+        return
+    TaxMonthSales.insert(business=business_id, month=day.strftime("%Y-%m"), amount=net).on_conflict(
+        conflict_target=[TaxMonthSales.business, TaxMonthSales.month],
+        update={TaxMonthSales.amount: TaxMonthSales.amount + net},
+    ).execute()

@@ -93,7 +93,10 @@ def run_daily_tax_checks(
         for business in Business.select().order_by(Business.id).iterator():
             try:
                 s = check_business(
-                    business.id, as_of, profile=load_profile(business, profiles.get(business.id))
+                    business.id,
+                    as_of,
+                    profile=load_profile(business, profiles.get(business.id)),
+                    sync_sales=True,
                 )
             except Exception as exc:  # one broken business must not stop the others
                 counts["failures"] += 1

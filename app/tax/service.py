@@ -59,20 +59,39 @@ def check_business(
     profile: Profile | None = None,
     books: Books | None = None,
     until: dt.date | None = None,
+    start: dt.date | None = None,
+    refresh: bool = True,
+    prefixes: tuple[str, ...] | None = None,
+    sync_sales: bool = False,
 ) -> CheckSummary:
     """Evaluate the rules for one business on one business date and store the outcome."""
     if profile is None:
         profile = load_profile(_business(business_id))
-    results = evaluate(registry.packs(), profile, as_of, rule_filter, books, until)
+    loaded = books is None
+    if books is None:
+        books = Books.load(profile, as_of, until, start, prefixes)
+    results = evaluate(registry.packs(), profile, as_of, rule_filter, books)
     summary = CheckSummary(business_id, as_of)
-    if not results:
+    if not results and not sync_sales:
         return summary
     with write_transaction():
-        store(business_id, as_of, results, summary)
+        if results:
+            store(business_id, as_of, results, summary, refresh)
+        if sync_sales and loaded and prefixes is None:
+            # Repair the month-sales aggregate (kept by the post-posting check) from the books.
+            books.sync_month_sales(as_of.replace(day=1))
     return summary
 
 
-def store(business_id: int, as_of: dt.date, results: list[Result], summary: CheckSummary) -> None:
+def store(
+    business_id: int,
+    as_of: dt.date,
+    results: list[Result],
+    summary: CheckSummary,
+    refresh: bool = True,
+) -> None:
+    """Write the outcome. With refresh=False (the post-posting check) a warning that keeps
+    its severity and state is not rewritten: only changes are, the daily run refreshes figures."""
     rule_ids = sorted({r.rule.id for r in results})
     keys = sorted({r.key for r in results})
     existing = {
@@ -92,6 +111,12 @@ def store(business_id: int, as_of: dt.date, results: list[Result], summary: Chec
                     TaxWarning.id == row.id
                 ).execute()
                 summary.resolved += 1
+            continue
+        reopen = row is not None and (
+            row.state == "resolved"
+            or (row.state == "acknowledged" and RANK[res.severity] > RANK[row.severity])
+        )
+        if row is not None and not refresh and not reopen and row.severity == res.severity:
             continue
         entries = res.observation.entries() if res.observation.entries else []
         values: dict[str, Any] = {
@@ -116,9 +141,6 @@ def store(business_id: int, as_of: dt.date, results: list[Result], summary: Chec
             )
             summary.opened += 1
             continue
-        reopen = row.state == "resolved" or (
-            row.state == "acknowledged" and RANK[res.severity] > RANK[row.severity]
-        )
         if reopen:
             values.update(
                 state="open", resolved_at=None, acknowledged_at=None, acknowledged_by=None
