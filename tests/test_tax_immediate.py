@@ -47,7 +47,10 @@ def test_the_aggregate_follows_postings_and_reversals(books: Api, business: dict
     quick(books, bid, "expense", "99.00", "rent", "2026-03-03")  # no revenue: no change
     books.post(f"/businesses/{bid}/entries/{b['id']}/reverse", {"date": "2026-04-04"})
     agg = _aggregate(bid)
-    assert agg == {"2026-03": _books_sales(books, bid, "2026-03"), "2026-04": -26050}  # -250.50 - 10.00
+    assert agg == {
+        "2026-03": _books_sales(books, bid, "2026-03"),
+        "2026-04": -26050,
+    }  # -250.50 - 10.00
     assert agg["2026-03"] == 35050
 
 
