@@ -76,6 +76,7 @@ def chain_status(business_id: int) -> dict[str, Any]:
     summary="The latest signed checkpoint (C2SP tlog-checkpoint, text/plain)",
     tag="chain",
     action="read_books",
+    content_type="text/plain",
 )
 def chain_checkpoint(business_id: int) -> Response:
     """Keep a copy: `flask chain verify --checkpoint FILE` catches a log rolled back or forked."""
