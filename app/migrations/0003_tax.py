@@ -153,7 +153,7 @@ def up(migrator, db):
         "INSERT INTO tax_month_sales (business_id, month, amount) "
         f"SELECT e.business_id, {month}, SUM(l.credit - l.debit) "
         "FROM entry_line l JOIN entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id "
-        "WHERE e.status = 'posted' AND (a.code LIKE '5001%' OR a.code LIKE '5051%') "
+        "WHERE e.status = 'posted' AND substr(a.code, 1, 4) IN ('5001', '5051') "
         f"GROUP BY e.business_id, {month}"
     )
 
