@@ -45,6 +45,7 @@ def create_app(config_class: type[Config] | None = None, *, check_schema: bool =
 
     _configure_services(app)
     _configure_chain(app)
+    _configure_tax(app)
     _configure_jwt(app)
     _configure_wechat(app)
     _register_request_hooks(app)
@@ -103,6 +104,17 @@ def _configure_chain(app: Flask) -> None:
     )
     subscribe(chain.on_ledger_event)
     register_chain_cli(app)
+
+
+def _configure_tax(app: Flask) -> None:
+    """Load the tax rule packs (a broken file refuses to start), check thresholds after each
+    posting, `flask tax`."""
+    from app.tax import RulePackError, init_app
+
+    try:
+        init_app(app)
+    except RulePackError as exc:
+        raise ConfigurationError(f"Tax rules refused: {exc}") from None
 
 
 def _configure_jwt(app: Flask) -> None:
