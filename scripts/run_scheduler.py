@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The one scheduler process: seals the chain every CHAIN_SEAL_SECONDS, verifies it nightly.
+"""The one scheduler process: seals the chain every CHAIN_SEAL_SECONDS, verifies it nightly,
+runs the daily tax checks (TAX_DAILY_CRON, with catch-up) and delivers tax warnings.
 
 scripts/run starts it next to gunicorn. --exit-with-parent makes it stop when the process
 that started it goes away (gunicorn, which replaced the launching shell by exec).
@@ -20,6 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler  # noqa: E402
 from app import create_app  # noqa: E402
 from app.jobs import add_jobs  # noqa: E402
 from app.services.chain_keys import keyring  # noqa: E402
+from app.tax.jobs import register_tax_jobs  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     keyring.signer()  # decrypt once now: a wrong passphrase fails at start, not at 2 s
     scheduler = BlockingScheduler(timezone="UTC")
     add_jobs(scheduler, app)
+    register_tax_jobs(scheduler, app)
     if args.exit_with_parent:
         parent = os.getppid()
 
