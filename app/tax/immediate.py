@@ -23,16 +23,29 @@ from app.tax.metrics import CASH, REVENUE
 from app.tax.periods import add_months
 
 log = logging.getLogger("suanpan.tax")
-CASH_LIMIT_FEN = 100_000  # below this a cash line cannot fire the cash rule
+
+
+def cash_floor() -> int:
+    """The lowest cash limit of the loaded rules: below it a cash line cannot fire them."""
+    from app.tax import registry
+
+    limits = [
+        int(r.params["limit"])
+        for p in registry.packs()
+        for r in p.rules
+        if r.metric == "cash_payments_over"
+    ]
+    return min(limits) if limits else MAX_FEN
 
 
 def _relevant(entry: dict) -> tuple[bool, bool]:
     """(touches revenue, pays cash above the threshold)."""
     revenue = cash = False
+    floor = cash_floor()
     for line in entry.get("lines", []):
         account = str(line.get("account", ""))
         revenue = revenue or account.startswith(REVENUE)
-        cash = cash or (account.startswith(CASH) and _fen(line.get("credit")) > CASH_LIMIT_FEN)
+        cash = cash or (account.startswith(CASH) and _fen(line.get("credit")) > floor)
     return revenue, cash
 
 
