@@ -424,11 +424,6 @@ def days_to_deadline(ctx: Ctx, rule: Rule) -> list[Observation]:
 # --- Invoices --------------------------------------------------------------------------------------
 
 
-def _reversed_or_reversal() -> Any:
-    reversed_ids = Entry.select(Entry.reverses).where(Entry.reverses.is_null(False))
-    return (Entry.reverses.is_null(False)) | (Entry.id.in_(reversed_ids))
-
-
 @metric(
     "expense_without_invoice_share",
     "ratio",
@@ -506,19 +501,34 @@ def expense_without_invoice_share(ctx: Ctx, rule: Rule) -> list[Observation]:
 )
 def duplicate_invoice(ctx: Ctx, rule: Rule) -> list[Observation]:
     bid = ctx.books.profile.business_id
-    q = (
+    pairs = list(
         EntryInvoice.select(EntryInvoice.invoice_key, EntryInvoice.entry)
         .join(Entry, on=(EntryInvoice.entry == Entry.id))
         .where(
             (EntryInvoice.business == bid)
             & (Entry.status == "posted")
             & (Entry.date <= ctx.books.until)
-            & ~_reversed_or_reversal()
         )
+        .tuples()
     )
+    if not pairs:
+        return []
+    # Leave out entries that were reversed and the reversals: a corrected booking may carry the
+    # same invoice as the one it replaced. Asked only about this business's invoiced entries.
+    ids = sorted({e for _, e in pairs})
+    reversed_ids = {
+        r for (r,) in Entry.select(Entry.reverses).where(Entry.reverses.in_(ids)).tuples()
+    }
+    reversals = {
+        e
+        for (e,) in Entry.select(Entry.id)
+        .where(Entry.id.in_(ids) & Entry.reverses.is_null(False))
+        .tuples()
+    }
     by_key: dict[str, list[int]] = {}
-    for key, eid in q.tuples():
-        by_key.setdefault(key, []).append(eid)
+    for key, eid in pairs:
+        if eid not in reversed_ids and eid not in reversals:
+            by_key.setdefault(key, []).append(eid)
     # Keys attached before but not duplicated now are observed too, so their warning resolves.
     year = year_of(ctx.as_of)
     out = []
