@@ -75,6 +75,12 @@ class Config:
     )
     TAX_WECHAT_PAGE = os.environ.get("TAX_WECHAT_PAGE", "pages/index/index")
     TAX_WECHAT_STATE = os.environ.get("TAX_WECHAT_STATE", "formal")
+    # Receipts (docs/receipts.md): where photos are stored (empty: instance/receipts), the
+    # largest upload, the largest pixel count opened (decompression bombs), the stored long side.
+    RECEIPTS_DIR = os.environ.get("RECEIPTS_DIR", "")
+    RECEIPT_MAX_BYTES = _env_int("RECEIPT_MAX_BYTES", 15 * 1024 * 1024)
+    RECEIPT_MAX_PIXELS = _env_int("RECEIPT_MAX_PIXELS", 50_000_000)
+    RECEIPT_MAX_SIDE = _env_int("RECEIPT_MAX_SIDE", 2000)
     TESTING = False
 
     @classmethod

@@ -17,6 +17,7 @@ _STATUS_TEXT = {
     404: "Not found (or not yours)",
     409: "Conflicts with the state of the books",
     413: "Body too large",
+    415: "Unsupported media type",
     422: "Invalid field values",
     429: "Too many requests",
     502: "Upstream service error",

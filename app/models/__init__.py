@@ -2,6 +2,7 @@
 
 from app.models.businesses import Business, Invite, Membership
 from app.models.chain import ChainAlert, ChainBlock, ChainHash, ChainLeaf
+from app.models.claims import Claim, ClaimAction, ClaimPolicy, EmployeePayable, Receipt
 from app.models.idempotency import IdempotencyRecord
 from app.models.ledger import Account, Category, ClosedPeriod, Entry, EntryLine
 from app.models.tax import (
@@ -40,6 +41,11 @@ ALL_MODELS = [
     WeChatSubscription,
     TaxNotification,
     TaxMonthSales,
+    Claim,
+    Receipt,
+    ClaimAction,
+    ClaimPolicy,
+    EmployeePayable,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS"]

@@ -37,6 +37,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read_tax": ("owner", "bookkeeper", "viewer"),
     "manage_tax": ("owner", "bookkeeper"),
     "edit_tax_profile": ("owner", "bookkeeper"),
+    # Expense claims (docs/receipts.md): employees see only their own claims and receipts.
+    "file_claims": ("owner", "bookkeeper", "employee"),
+    "read_claims": ("owner", "bookkeeper", "employee", "viewer"),
+    "approve_claims": ("owner", "bookkeeper"),
 }
 
 
