@@ -136,6 +136,8 @@ export interface RequestOptions {
   silent?: boolean
   headers?: Record<string, string>
   signal?: AbortSignal
+  /** A multipart body (file uploads); the browser sets its Content-Type with the boundary. */
+  form?: FormData
 }
 
 function url(path: string, query?: RequestOptions['query']): string {
@@ -158,7 +160,7 @@ export async function rawRequest(method: string, path: string, opts: RequestOpti
     return fetch(url(path, opts.query), {
       method,
       headers,
-      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+      body: opts.form ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
       signal: opts.signal,
     })
   }
@@ -217,3 +219,11 @@ export async function request<T>(method: string, path: string, opts: RequestOpti
 export const get = <T>(path: string, opts?: RequestOptions) => request<T>('GET', path, opts)
 export const post = <T>(path: string, body: unknown = {}, opts?: RequestOptions) =>
   request<T>('POST', path, { ...opts, body })
+export const postForm = <T>(path: string, form: FormData, opts?: RequestOptions) =>
+  request<T>('POST', path, { ...opts, form })
+
+/** An authenticated binary GET (receipt photos) as an object URL for <img>. */
+export async function blobUrl(path: string): Promise<string> {
+  const res = await rawRequest('GET', path, { headers: { Accept: 'image/*' } })
+  return URL.createObjectURL(await res.blob())
+}

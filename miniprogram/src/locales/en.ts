@@ -2,10 +2,10 @@ import type zh from './zh-CN'
 
 const en: typeof zh = {
   app: { name: 'Suanpan Books' },
-  tabs: { home: 'Home', record: 'Record', approvals: 'Approvals', me: 'Me' },
+  tabs: { home: 'Home', record: 'Record', approvals: 'Approvals', claims: 'Claims', me: 'Me' },
   titles: {
     login: 'Log in', picker: 'Choose books', home: 'Home', record: 'Record', entries: 'Entries', entry: 'Entry',
-    approvals: 'Approvals', me: 'Me', members: 'Members', chain: 'Blocks', verify: 'Verify receipt', invite: 'Invitation', newBusiness: 'New business',
+    approvals: 'Approvals', claims: 'My claims', claim: 'Scan a receipt', me: 'Me', members: 'Members', chain: 'Blocks', verify: 'Verify receipt', invite: 'Invitation', newBusiness: 'New business',
   },
   common: {
     retry: 'Retry', cancel: 'Cancel', confirm: 'OK', save: 'Save', loading: 'Loading…', more: 'See all', back: 'Back',
@@ -62,7 +62,28 @@ const en: typeof zh = {
     pinned: 'Checked with the key this server publishes', receiptKey: 'Checked with the key inside the receipt (not pinned)', leaf: 'Record',
   },
   chain: { title: 'Blocks', height: 'Block {h}', leaves: '{n} leaves', entries: '{n} entries', root: 'Root', sealedAt: 'Sealed at', empty: 'No blocks yet', emptyHint: 'Blocks are sealed on a schedule; verifying an entry seals one right away' },
-  approvals: { empty: 'Nothing to approve', hint: 'Expense claims that employees file from a photo of the fapiao will wait here for your approval.' },
+  approvals: {
+    empty: 'Nothing to approve', hint: 'Expense claims that employees file from a photo of the fapiao will wait here for your approval.', queue: 'To approve', unpaid: 'To pay',
+    approve: 'Approve', reject: 'Reject', return: 'Send back', reasonPh: 'Why? (the employee will see this)', approved: 'Approved and posted',
+    firstApproved: 'Approved; the owner must approve as well', rejected: 'Rejected', returned: 'Sent back', noUnpaid: 'No approved claims to pay',
+    payWith: 'Pay by {how}', payConfirm: 'Pay ¥{amount} to {name}?', paid: 'Paid and posted',
+  },
+  claim: {
+    aim: 'Point the camera at the fapiao QR code', uploading: 'Uploading the photo…', noCamera: 'The camera cannot be opened; take a photo or choose one',
+    takePhoto: 'Take photo', album: 'Choose from album', noQr: 'No fapiao QR found: type the amount, date and seller',
+    samePhoto: 'This photo was uploaded before', invoiceDate: 'Invoice date', details: 'Claim', amount: 'Amount', seller: 'Seller',
+    sellerPh: 'Seller name on the invoice', project: 'Project', optional: 'optional', submit: 'Submit claim', submitted: 'Submitted for approval',
+    needPhoto: 'Scan a receipt first', duplicate: 'This invoice was already claimed: claim #{claim}, filed by {name}',
+    basis: { excl_tax: 'QR amount excludes tax', incl_tax_unconfirmed: 'QR amount includes tax (unconfirmed)', unknown: 'Not known whether tax is included' },
+  },
+  claims: {
+    new: 'Scan a receipt', empty: 'No claims yet', reason: 'Reason', needsOwner: 'Over the approval limit: the owner must approve', awaitingOwner: 'Approved by the bookkeeper; waiting for the owner',
+    status: { draft: 'Draft', submitted: 'Awaiting approval', returned: 'Sent back', approved: 'Approved', rejected: 'Rejected', paid: 'Paid' },
+  },
+  categories: {
+    purchase: 'Purchases', office: 'Office', travel: 'Travel', meals: 'Meals & entertainment', rent: 'Rent', utilities: 'Utilities', salary: 'Salaries',
+    advertising: 'Advertising', fees: 'Fees', tax: 'Taxes', other: 'Other expenses',
+  },
   members: { title: 'Members', invite: 'Invite', role: 'Role', inviteTitle: 'Scan this with the other phone', expires: 'Valid until {t}', link: 'Invitation link' },
   invite: { title: 'Join books', desc: '{name} invites you to join as {role}', accept: 'Accept', accepted: 'Joined', loginFirst: 'Log in first to accept', used: 'This invitation has been used' },
   me: { language: 'Language', businesses: 'My books', switch: 'Switch books', members: 'Members', chain: 'Ledger blocks', verify: 'Verify a receipt', logout: 'Log out', pending: '{n} pending sync', devAccount: 'Dev account' },
@@ -75,6 +96,8 @@ const en: typeof zh = {
     already_reversed: 'Already reversed', period_closed: 'That month is closed', invite_not_found: 'Invitation not found or expired',
     chain_not_sealed: 'Not sealed yet; try again shortly', validation_error: 'Please check what you entered', wechat_not_configured: 'WeChat login is not configured on this server',
     server_error: 'Server error; try again later', rate_limited: 'Too many requests; slow down',
+    duplicate_invoice: 'This invoice has already been claimed', not_an_image: 'Not an image (JPEG, PNG, WebP or HEIC)', image_too_large: 'The image has too many pixels', file_too_large: 'The file is over 15 MB',
+    policy_blocked: 'Company policy does not allow this claim', own_claim: 'You cannot approve your own claim', awaiting_owner: 'Approved; waiting for the owner', receipt_in_use: 'This receipt is in another claim',
   },
 }
 export default en

@@ -1,9 +1,9 @@
 export default {
   app: { name: '算盘记账' },
-  tabs: { home: '首页', record: '记账', approvals: '审批', me: '我的' },
+  tabs: { home: '首页', record: '记账', approvals: '审批', claims: '报销', me: '我的' },
   titles: {
     login: '登录', picker: '选择账套', home: '首页', record: '记一笔', entries: '流水', entry: '凭证详情',
-    approvals: '审批', me: '我的', members: '成员', chain: '区块', verify: '验证回执', invite: '邀请', newBusiness: '新建账套',
+    approvals: '审批', claims: '我的报销', claim: '拍票报销', me: '我的', members: '成员', chain: '区块', verify: '验证回执', invite: '邀请', newBusiness: '新建账套',
   },
   common: {
     retry: '重试', cancel: '取消', confirm: '确定', save: '保存', loading: '加载中…', more: '查看全部', back: '返回',
@@ -60,7 +60,28 @@ export default {
     pinned: '用服务器公布的公钥验证', receiptKey: '使用回执自带的公钥（未独立核对）', leaf: '记录内容',
   },
   chain: { title: '区块', height: '区块 {h}', leaves: '{n} 条记录', entries: '{n} 笔凭证', root: '根哈希', sealedAt: '封块时间', empty: '还没有区块', emptyHint: '记账后系统会定时封块，也可以在凭证详情里验证时即时封块' },
-  approvals: { empty: '暂无待审批', hint: '员工用手机拍发票提交的报销，会出现在这里等你审批。' },
+  approvals: {
+    empty: '暂无待审批', hint: '员工用手机拍发票提交的报销，会出现在这里等你审批。', queue: '待审批', unpaid: '待支付',
+    approve: '同意', reject: '拒绝', return: '退回修改', reasonPh: '请写明原因（员工会看到）', approved: '已同意并记账',
+    firstApproved: '已同意，还需老板审批', rejected: '已拒绝', returned: '已退回', noUnpaid: '没有待支付的报销',
+    payWith: '{how}支付', payConfirm: '确认向 {name} 支付 ¥{amount}？', paid: '已支付并记账',
+  },
+  claim: {
+    aim: '请将发票二维码对准框内', uploading: '正在上传照片…', noCamera: '无法打开摄像头，请拍照或从相册选择',
+    takePhoto: '拍照', album: '从相册选择', noQr: '未识别到发票二维码，请手工填写金额、日期和销售方',
+    samePhoto: '这张照片以前上传过', invoiceDate: '开票日期', details: '报销信息', amount: '金额', seller: '销售方',
+    sellerPh: '发票上的销售方名称', project: '项目', optional: '可选', submit: '提交报销', submitted: '已提交，等待审批',
+    needPhoto: '请先拍发票', duplicate: '这张发票已经报销过：报销单 #{claim}，提交人 {name}',
+    basis: { excl_tax: '二维码金额不含税', incl_tax_unconfirmed: '二维码金额为价税合计（未确认）', unknown: '金额是否含税不明' },
+  },
+  claims: {
+    new: '拍发票报销', empty: '还没有报销单', reason: '原因', needsOwner: '超过审批额度：需老板审批', awaitingOwner: '会计已同意，等待老板审批',
+    status: { draft: '草稿', submitted: '审批中', returned: '已退回', approved: '已同意', rejected: '已拒绝', paid: '已支付' },
+  },
+  categories: {
+    purchase: '进货', office: '办公', travel: '差旅交通', meals: '餐饮招待', rent: '房租', utilities: '水电', salary: '工资',
+    advertising: '广告宣传', fees: '手续费', tax: '税费', other: '其他支出',
+  },
   members: { title: '成员', invite: '邀请成员', role: '角色', inviteTitle: '请对方用微信扫一扫', expires: '有效期至 {t}', link: '邀请链接' },
   invite: { title: '加入账套', desc: '{name} 邀请你以「{role}」身份加入', accept: '接受邀请', accepted: '已加入', loginFirst: '请先登录再接受邀请', used: '此邀请已被使用' },
   me: { language: '语言', businesses: '我的账套', switch: '切换账套', members: '成员管理', chain: '账本区块', verify: '验证回执', logout: '退出登录', pending: '待同步 {n} 笔', devAccount: '开发账号' },
@@ -73,5 +94,7 @@ export default {
     already_reversed: '这笔已经冲销过了', period_closed: '该月份已结账', invite_not_found: '邀请不存在或已过期',
     chain_not_sealed: '尚未封块，稍后再试', validation_error: '填写的内容有误', wechat_not_configured: '服务器未配置微信登录',
     server_error: '服务器出错了，请稍后再试', rate_limited: '操作太频繁，请稍后再试',
+    duplicate_invoice: '这张发票已经报销过了', not_an_image: '不是图片（支持 JPEG、PNG、WebP、HEIC）', image_too_large: '图片像素过大', file_too_large: '文件超过 15 MB',
+    policy_blocked: '不符合报销制度，不能提交', own_claim: '不能审批自己的报销', awaiting_owner: '已同意，等待老板审批', receipt_in_use: '这张票据已在其他报销单中',
   },
 }

@@ -16,6 +16,7 @@ declare module 'vue-router' {
 
 const BOOKS: Role[] = ['owner', 'bookkeeper', 'viewer']
 const WRITE: Role[] = ['owner', 'bookkeeper']
+const FILE: Role[] = ['owner', 'bookkeeper', 'employee']
 
 // Route-level code splitting: each page is its own chunk, loaded when visited.
 const router = createRouter({
@@ -29,6 +30,8 @@ const router = createRouter({
     { path: '/home', name: 'home', component: () => import('@/pages/home/index.vue'), meta: { title: 'titles.home', business: true, roles: BOOKS, tab: true } },
     { path: '/record', name: 'record', component: () => import('@/pages/record/index.vue'), meta: { title: 'titles.record', business: true, roles: WRITE, tab: true } },
     { path: '/approvals', name: 'approvals', component: () => import('@/pages/approvals/index.vue'), meta: { title: 'titles.approvals', business: true, roles: WRITE, tab: true } },
+    { path: '/claims', name: 'claims', component: () => import('@/pages/claims/index.vue'), meta: { title: 'titles.claims', business: true, roles: FILE, tab: true } },
+    { path: '/claims/new', name: 'claim', component: () => import('@/pages/claim/index.vue'), meta: { title: 'titles.claim', business: true, roles: FILE } },
     { path: '/me', name: 'me', component: () => import('@/pages/me/index.vue'), meta: { title: 'titles.me', tab: true } },
     { path: '/entries', name: 'entries', component: () => import('@/pages/entries/index.vue'), meta: { title: 'titles.entries', business: true, roles: BOOKS } },
     { path: '/entries/:id(\\d+)', name: 'entry', component: () => import('@/pages/entry/index.vue'), meta: { title: 'titles.entry', business: true, roles: BOOKS } },
@@ -38,8 +41,9 @@ const router = createRouter({
   ],
 })
 
-/** Where a user lands: the dashboard if they may read the books, else 我的. */
+/** Where a user lands: the dashboard if they may read the books, 报销 for employees, else 我的. */
 function landing(roles: Role | null): string {
+  if (roles === 'employee') return 'claims'
   return roles && BOOKS.includes(roles) ? 'home' : 'me'
 }
 

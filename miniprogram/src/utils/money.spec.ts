@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatMoney, keypadInput, keypadToAmount } from './money'
+import { fenToAmount, formatMoney, keypadInput, keypadToAmount, toFen } from './money'
 
 describe('formatMoney', () => {
   it('should group thousands and keep two decimals', () => {
@@ -51,5 +51,15 @@ describe('keypad', () => {
     expect(keypadToAmount('12.')).toBe('12.00')
     expect(keypadToAmount('0.00')).toBeNull()
     expect(keypadToAmount('')).toBeNull()
+  })
+})
+
+describe('toFen / fenToAmount', () => {
+  it('should convert decimal strings to integer fen and back without floats', () => {
+    expect(toFen('64.9')).toBe(6490)
+    expect(toFen('0.01')).toBe(1)
+    expect(toFen('100000')).toBe(10000000)
+    expect(fenToAmount(toFen('0.1') + toFen('0.2'))).toBe('0.30')
+    expect(fenToAmount(5)).toBe('0.05')
   })
 })

@@ -61,3 +61,14 @@ export function keypadInput(text: string, key: string): string {
   if (whole.length >= 8) return text
   return text + key
 }
+
+/** "12.3" -> 1230 fen (integers only: no float arithmetic on money). */
+export function toFen(amount: string): number {
+  const [whole, frac = ''] = amount.split('.')
+  return Number(whole) * 100 + Number((frac + '00').slice(0, 2))
+}
+
+/** 1230 -> "12.30". */
+export function fenToAmount(fen: number): string {
+  return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`
+}
