@@ -38,9 +38,9 @@ def write_y4m(image: Image.Image, path: Path, frames: int = 4) -> None:
 
 
 @pytest.fixture(scope="module")
-def camera_browser(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from playwright.sync_api import sync_playwright
-
+def camera_browser(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A second Chromium with the fake camera, from the session's Playwright (one sync
+    Playwright per thread)."""
     scene = Image.new("RGB", (1280, 720), (120, 100, 85))
     page = invoice_page(QR_TEXT, width=1000, qr_side=300)
     scene.paste(page, ((1280 - page.width) // 2, (720 - page.height) // 2))
@@ -51,10 +51,9 @@ def camera_browser(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        yield b
-        b.close()
+    b = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=args)
+    yield b
+    b.close()
 
 
 def _phone(browser: Any, server: str, outside: list[str], errors: list[str]) -> Any:
