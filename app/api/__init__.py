@@ -2,12 +2,15 @@
 
 from app.api import (  # noqa: F401
     auth,
+    bills,
     businesses,
     chain,
     claims,
+    contracts,
     ledger,
     live,
     openapi,
+    payments,
     receipts,
     reports,
     tax,

@@ -41,6 +41,14 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "file_claims": ("owner", "bookkeeper", "employee"),
     "read_claims": ("owner", "bookkeeper", "employee", "viewer"),
     "approve_claims": ("owner", "bookkeeper"),
+    # Rule contracts and payments (docs/contracts.md): only owners put rules into force.
+    "read_contracts": ("owner", "bookkeeper", "viewer"),
+    "edit_contracts": ("owner", "bookkeeper"),
+    "deploy_contracts": ("owner",),
+    "read_payments": ("owner", "bookkeeper", "viewer"),
+    "manage_bills": ("owner", "bookkeeper"),
+    "approve_payments": ("owner", "bookkeeper"),
+    "pay_manual": ("owner", "bookkeeper"),
 }
 
 

@@ -1,0 +1,95 @@
+"""Payments: list, approve, cancel, mark paid (manual) (docs/contracts.md)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import g
+from pydantic import Field
+
+from app.api.routing import route
+from app.api.schemas import Body, Query
+from app.payments import service
+
+
+class PaymentsQuery(Query):
+    status: (
+        Literal["created", "awaiting_approval", "submitted", "succeeded", "failed", "cancelled"]
+        | None
+    ) = None
+
+
+class EmptyBody(Body):
+    pass
+
+
+class CancelBody(Body):
+    reason: str = Field(default="", max_length=200)
+
+
+class MarkPaidBody(Body):
+    reference: str = Field(
+        min_length=1, max_length=100, description="the bank's or app's reference"
+    )
+
+
+@route(
+    "/businesses/<int:business_id>/payments",
+    "GET",
+    summary="Payments, newest first; status=awaiting_approval is the approval queue",
+    tag="payments",
+    query=PaymentsQuery,
+    action="read_payments",
+)
+def list_payments(business_id: int, query: PaymentsQuery) -> dict[str, Any]:
+    return {"items": service.list_payments(business_id, query.status)}
+
+
+@route(
+    "/businesses/<int:business_id>/payments/<int:payment_id>",
+    "GET",
+    summary="One payment",
+    tag="payments",
+    action="read_payments",
+)
+def get_payment(business_id: int, payment_id: int) -> dict[str, Any]:
+    return service.get_payment(business_id, payment_id)
+
+
+@route(
+    "/businesses/<int:business_id>/payments/<int:payment_id>/approve",
+    "POST",
+    summary="Approve a payment awaiting approval (by one of the roles it names); submits it",
+    tag="payments",
+    body=EmptyBody,
+    action="approve_payments",
+    errors=[403, 404, 409],
+)
+def approve_payment(business_id: int, payment_id: int, body: EmptyBody) -> dict[str, Any]:
+    return service.approve(business_id, payment_id, g.user_id, g.membership.role)
+
+
+@route(
+    "/businesses/<int:business_id>/payments/<int:payment_id>/cancel",
+    "POST",
+    summary="Cancel (reject) a payment not yet with a provider",
+    tag="payments",
+    body=CancelBody,
+    action="approve_payments",
+    errors=[404, 409],
+)
+def cancel_payment(business_id: int, payment_id: int, body: CancelBody) -> dict[str, Any]:
+    return service.cancel(business_id, payment_id, g.user_id, body.reason)
+
+
+@route(
+    "/businesses/<int:business_id>/payments/<int:payment_id>/mark-paid",
+    "POST",
+    summary="Manual payments: paid outside the app, with its reference; posts the entry",
+    tag="payments",
+    body=MarkPaidBody,
+    action="pay_manual",
+    errors=[404, 409],
+)
+def mark_paid(business_id: int, payment_id: int, body: MarkPaidBody) -> dict[str, Any]:
+    return service.mark_paid(business_id, payment_id, g.user_id, body.reference)

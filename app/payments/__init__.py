@@ -1,0 +1,1 @@
+"""Payments: bills and receivables, the payment state machine and its providers (docs/contracts.md)."""

@@ -1,0 +1,53 @@
+"""Payment providers behind one interface.
+
+`submit` is called with the payment's `out_no`, which never changes across retries: a provider
+that already has that order number must answer with the existing order rather than pay again
+(WeChat Pay's transfer-bills does, keyed by out_bill_no). A provider raises `ProviderError` for a
+failure worth retrying and `ProviderRefused` for one that is final.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.models import Payment
+
+
+class ProviderError(Exception):
+    """Transient: the scheduler retries with backoff."""
+
+
+class ProviderRefused(Exception):
+    """Final: the payment fails and is not retried."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    status: str  # submitted (wait for a callback or a bookkeeper) | succeeded
+    provider_ref: str = ""
+
+
+class Provider(Protocol):
+    name: str
+
+    def submit(self, payment: Payment) -> Submitted: ...
+
+
+class ManualProvider:
+    """A bookkeeper pays outside the app and marks the payment paid with a reference."""
+
+    name = "manual"
+
+    def submit(self, payment: Payment) -> Submitted:
+        return Submitted("submitted")
+
+
+PROVIDERS: dict[str, Provider] = {"manual": ManualProvider()}
+
+
+def provider(name: str) -> Provider:
+    found = PROVIDERS.get(name)
+    if found is None:
+        raise ProviderRefused(f"payment method {name} is not configured")
+    return found

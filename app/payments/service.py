@@ -1,0 +1,358 @@
+"""The payment state machine: created -> awaiting_approval -> submitted -> succeeded | failed |
+cancelled, every transition a `payment.<state>` chain leaf.
+
+Never paid twice: the provider is always asked with the payment's one `out_no`; success is
+applied once, under the business lock, and only from a state that can still succeed, so a
+callback delivered twice or a retry that races a callback posts one entry. Provider calls run
+outside any database transaction (a slow provider must not hold the write lock); the attempt
+is counted before the call and its result recorded after, each in its own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from app.chart import PAYMENT_ACCOUNTS
+from app.clock import business_today, iso_utc, utcnow
+from app.db import write_transaction
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.events import LedgerEvent, emit
+from app.models import Bill, Payment
+from app.money import format_fen
+from app.payments.providers import ProviderError, ProviderRefused, provider
+from app.services.posting import EntryInput, LineInput, post_entry
+
+MAX_ATTEMPTS = 6
+BACKOFF_SECONDS = (30, 120, 600, 1800, 7200)  # after attempt 1, 2, ...
+FINAL = ("succeeded", "failed", "cancelled")
+TRANSITIONS = {
+    "created": ("awaiting_approval", "submitted", "succeeded", "failed", "cancelled"),
+    "awaiting_approval": ("created", "cancelled"),
+    "submitted": ("succeeded", "failed", "cancelled"),
+}
+
+
+def _lock(business_id: int) -> None:
+    from app.services.posting import _lock_business
+
+    _lock_business(business_id)
+
+
+def payment_dict(p: Payment) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "out_no": p.out_no,
+        "provider": p.provider,
+        "payee": p.payee,
+        "payee_name": p.payee_name,
+        "amount": format_fen(p.amount),
+        "from_account": p.from_account,
+        "to_account": p.to_account,
+        "memo": p.memo,
+        "target": {"kind": p.target_kind, "id": p.target_id} if p.target_kind else None,
+        "status": p.status,
+        "approval_roles": [r for r in p.approval_roles.split(",") if r],
+        "approved_by": p.approved_by_id,
+        "attempts": p.attempts,
+        "next_attempt_at": iso_utc(p.next_attempt_at),
+        "provider_ref": p.provider_ref,
+        "last_error": p.last_error,
+        "entry": p.entry_id,
+        "run": p.run_id,
+        "business_date": p.business_date.isoformat(),
+        "created_at": iso_utc(p.created_at),
+        "updated_at": iso_utc(p.updated_at),
+    }
+
+
+def _move(p: Payment, to: str, actor_id: int | None, **extra: Any) -> None:
+    """One transition, checked against the machine, recorded on the chain."""
+    if to not in TRANSITIONS.get(p.status, ()):
+        raise Conflict(
+            f"payment {p.id} is {p.status}; it cannot become {to}",
+            code="payment_state",
+            details={"status": p.status, "to": to},
+        )
+    before = p.status
+    p.status = to
+    p.updated_at = utcnow()
+    p.save()
+    emit(
+        LedgerEvent(
+            f"payment.{to}",
+            p.business_id,
+            actor_id,
+            {
+                "payment": p.id,
+                "out_no": p.out_no,
+                "from": before,
+                "amount": format_fen(p.amount),
+                "payee": p.payee,
+                "provider": p.provider,
+                **extra,
+            },
+        )
+    )
+
+
+def create_payment(
+    business_id: int,
+    actor_id: int | None,
+    *,
+    payee: str,
+    amount: int,
+    from_account: str,
+    to_account: str,
+    method: str,
+    memo: str = "",
+    payee_name: str = "",
+    target_kind: str = "",
+    target_id: int | None = None,
+    approval_roles: list[str] | None = None,
+    run_id: int | None = None,
+    out_no: str | None = None,
+) -> Payment:
+    """Create a payment (inside the caller's transaction) and move it on: to approval when
+    required, else it waits for submission (the engine submits right after commit)."""
+    now = utcnow()
+    p = Payment.create(
+        business=business_id,
+        run=run_id,
+        out_no=out_no or f"SP{business_id}X{uuid.uuid4().hex[:24]}",
+        provider=method,
+        payee=payee,
+        payee_name=payee_name,
+        amount=amount,
+        from_account=from_account,
+        to_account=to_account,
+        memo=memo[:200],
+        target_kind=target_kind,
+        target_id=target_id,
+        status="created",
+        approval_roles=",".join(approval_roles or []),
+        next_attempt_at=now,
+        business_date=business_today(),
+        created_at=now,
+        updated_at=now,
+    )
+    emit(
+        LedgerEvent(
+            "payment.created",
+            business_id,
+            actor_id,
+            {
+                "payment": p.id,
+                "out_no": p.out_no,
+                "amount": format_fen(amount),
+                "payee": payee,
+                "provider": method,
+                "run": run_id,
+                "target": {"kind": target_kind, "id": target_id} if target_kind else None,
+            },
+        )
+    )
+    if approval_roles:
+        _move(p, "awaiting_approval", actor_id, roles=approval_roles)
+    return p
+
+
+def _load(business_id: int, payment_id: int) -> Payment:
+    p = Payment.get_or_none((Payment.id == payment_id) & (Payment.business == business_id))
+    if p is None:
+        raise NotFound("Payment not found", code="payment_not_found")
+    return p
+
+
+def get_payment(business_id: int, payment_id: int) -> dict[str, Any]:
+    return payment_dict(_load(business_id, payment_id))
+
+
+def list_payments(business_id: int, status: str | None = None) -> list[dict[str, Any]]:
+    q = Payment.select().where(Payment.business == business_id)
+    if status:
+        q = q.where(Payment.status == status)
+    return [payment_dict(p) for p in q.order_by(Payment.id.desc()).limit(200)]
+
+
+def approve(business_id: int, payment_id: int, actor_id: int, role: str) -> dict[str, Any]:
+    with write_transaction():
+        _lock(business_id)
+        p = _load(business_id, payment_id)
+        roles = [r for r in p.approval_roles.split(",") if r]
+        if p.status != "awaiting_approval":
+            raise Conflict(f"payment {p.id} is {p.status}", code="payment_state")
+        if role not in roles:
+            raise Forbidden(
+                f"This payment needs approval by {', '.join(roles)}",
+                code="forbidden_role",
+                details={"role": role, "allowed": roles},
+            )
+        p.approved_by = actor_id
+        p.next_attempt_at = utcnow()
+        _move(p, "created", actor_id, approved=True)
+    submit(business_id, payment_id)
+    return get_payment(business_id, payment_id)
+
+
+def cancel(business_id: int, payment_id: int, actor_id: int, reason: str) -> dict[str, Any]:
+    with write_transaction():
+        _lock(business_id)
+        p = _load(business_id, payment_id)
+        if p.status == "submitted" and p.provider != "manual":
+            raise Conflict(
+                "the provider already has this payment; it can no longer be cancelled here",
+                code="payment_state",
+            )
+        _move(p, "cancelled", actor_id, reason=reason[:200])
+        if p.target_kind == "bill":
+            Bill.update(status="approved", updated_at=utcnow()).where(
+                (Bill.id == p.target_id) & (Bill.status == "paying")
+            ).execute()
+    return get_payment(business_id, payment_id)
+
+
+def mark_paid(business_id: int, payment_id: int, actor_id: int, reference: str) -> dict[str, Any]:
+    """Manual provider: the bookkeeper paid outside and says so, with the bank's reference."""
+    p = _load(business_id, payment_id)
+    if p.provider != "manual":
+        raise Conflict("only manual payments are marked paid by hand", code="payment_state")
+    succeed(business_id, payment_id, actor_id, reference)
+    return get_payment(business_id, payment_id)
+
+
+def submit(business_id: int, payment_id: int) -> str:
+    """One submission attempt; returns the status afterwards. Safe to call again at any time."""
+    with write_transaction():
+        _lock(business_id)
+        p = _load(business_id, payment_id)
+        if p.status != "created":
+            return p.status
+        p.attempts += 1
+        p.updated_at = utcnow()
+        p.save()
+    try:
+        result = provider(p.provider).submit(p)
+    except ProviderRefused as e:
+        with write_transaction():
+            _lock(business_id)
+            p = _load(business_id, payment_id)
+            if p.status == "created":
+                p.last_error = str(e)[:300]
+                _move(p, "failed", None, error=p.last_error)
+        return "failed"
+    except ProviderError as e:
+        with write_transaction():
+            _lock(business_id)
+            p = _load(business_id, payment_id)
+            if p.status != "created":
+                return p.status
+            p.last_error = str(e)[:300]
+            if p.attempts >= MAX_ATTEMPTS:
+                _move(p, "failed", None, error=p.last_error, attempts=p.attempts)
+                return "failed"
+            delay = BACKOFF_SECONDS[min(p.attempts, len(BACKOFF_SECONDS)) - 1]
+            p.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+            p.save()
+            emit(
+                LedgerEvent(
+                    "payment.retry",
+                    business_id,
+                    None,
+                    {
+                        "payment": p.id,
+                        "attempt": p.attempts,
+                        "error": p.last_error,
+                        "next_attempt_at": iso_utc(p.next_attempt_at),
+                    },
+                )
+            )
+        return "created"
+    with write_transaction():
+        _lock(business_id)
+        p = _load(business_id, payment_id)
+        if p.status == "created":
+            p.provider_ref = result.provider_ref[:100]
+            _move(p, "submitted", None, provider_ref=p.provider_ref)
+    if result.status == "succeeded":
+        succeed(business_id, payment_id, None, result.provider_ref)
+    return _load(business_id, payment_id).status
+
+
+def succeed(business_id: int, payment_id: int, actor_id: int | None, reference: str) -> bool:
+    """Apply success once: post the effect through post_entry. False if already applied."""
+    with write_transaction():
+        _lock(business_id)
+        p = _load(business_id, payment_id)
+        if p.status == "succeeded":
+            return False
+        if p.status not in ("submitted", "created"):
+            raise Conflict(f"payment {p.id} is {p.status}", code="payment_state")
+        actor = actor_id or _run_actor(p)
+        p.entry = _post_effect(p, actor)
+        p.provider_ref = (reference or p.provider_ref)[:100]
+        _move(p, "succeeded", actor_id, reference=p.provider_ref, entry=p.entry_id)
+    return True
+
+
+def _run_actor(p: Payment) -> int | None:
+    from app.models import Contract, ContractRun
+
+    if p.run_id is None:
+        return None
+    run = ContractRun.get_by_id(p.run_id)
+    return Contract.get_by_id(run.contract_id).deployed_by_id
+
+
+def _post_effect(p: Payment, actor_id: int | None) -> int:
+    """The books: the claim's own reimbursement service, or one entry Dr to / Cr from."""
+    if p.target_kind == "claim":
+        from app.models import Claim
+        from app.services.claims import reimburse_claim
+
+        paid_with = {v: k for k, v in PAYMENT_ACCOUNTS.items()}.get(p.from_account)
+        if paid_with is None:
+            raise Unprocessable(
+                f"a claim is reimbursed from cash, bank, WeChat or Alipay, not {p.from_account}",
+                code="invalid_account",
+            )
+        reimburse_claim(p.business_id, p.target_id, actor_id, "owner", paid_with)
+        return Claim.get_by_id(p.target_id).payment_entry_id
+    entry = post_entry(
+        p.business_id,
+        EntryInput(
+            date=business_today(),
+            memo=(p.memo or f"付款 {p.payee_name or p.payee}")[:200],
+            lines=(
+                LineInput(p.to_account, debit=p.amount),
+                LineInput(p.from_account, credit=p.amount),
+            ),
+            source="contract",
+        ),
+        actor_id,
+    )
+    if p.target_kind == "bill":
+        Bill.update(status="paid", entry=entry.id, updated_at=utcnow()).where(
+            Bill.id == p.target_id
+        ).execute()
+    return entry.id
+
+
+def due_payments(now: dt.datetime, limit: int = 100) -> list[tuple[int, int]]:
+    """(business, payment) pairs whose next attempt is due: what the scheduler retries."""
+    rows = (
+        Payment.select(Payment.business, Payment.id)
+        .where((Payment.status == "created") & (Payment.next_attempt_at <= now))
+        .order_by(Payment.next_attempt_at)
+        .limit(limit)
+    )
+    return [(r.business_id, r.id) for r in rows]
+
+
+def retry_due(now: dt.datetime | None = None) -> int:
+    """The scheduler's job: one attempt for every payment that is due. Returns how many."""
+    pairs = due_payments(now or utcnow())
+    for business_id, payment_id in pairs:
+        submit(business_id, payment_id)
+    return len(pairs)
