@@ -81,6 +81,9 @@ class Config:
     RECEIPT_MAX_BYTES = _env_int("RECEIPT_MAX_BYTES", 15 * 1024 * 1024)
     RECEIPT_MAX_PIXELS = _env_int("RECEIPT_MAX_PIXELS", 50_000_000)
     RECEIPT_MAX_SIDE = _env_int("RECEIPT_MAX_SIDE", 2000)
+    # Rule contracts (docs/contracts.md): how often the scheduler runs the engine and retries
+    # payments that are due.
+    CONTRACTS_TICK_SECONDS = float(os.environ.get("CONTRACTS_TICK_SECONDS", "5"))
     TESTING = False
 
     @classmethod

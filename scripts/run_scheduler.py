@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The one scheduler process: seals the chain every CHAIN_SEAL_SECONDS, verifies it nightly,
-runs the daily tax checks (TAX_DAILY_CRON, with catch-up) and delivers tax warnings.
+runs the daily tax checks (TAX_DAILY_CRON, with catch-up), delivers tax warnings, and runs
+the rule contracts and payment retries (CONTRACTS_TICK_SECONDS).
 
 scripts/run starts it next to gunicorn. --exit-with-parent makes it stop when the process
 that started it goes away (gunicorn, which replaced the launching shell by exec).
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from apscheduler.schedulers.blocking import BlockingScheduler  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.contracts.jobs import register_contract_jobs  # noqa: E402
 from app.jobs import add_jobs  # noqa: E402
 from app.services.chain_keys import keyring  # noqa: E402
 from app.tax.jobs import register_tax_jobs  # noqa: E402
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     scheduler = BlockingScheduler(timezone="UTC")
     add_jobs(scheduler, app)
     register_tax_jobs(scheduler, app)
+    register_contract_jobs(scheduler, app)
     if args.exit_with_parent:
         parent = os.getppid()
 

@@ -438,3 +438,14 @@ def test_run_history_lists_runs(api: Api, t: dict) -> None:
     listed = api.get(f"/businesses/{t['bid']}/contracts", token=t["viewer"]).get_json()["items"]
     assert listed[0]["priority"] == 100
     assert db.obj is not None
+
+
+def test_scheduler_job_runs_the_engine(api: Api, t: dict, app) -> None:  # type: ignore[no-untyped-def]
+    from app.contracts.jobs import contracts_job
+
+    c = create(api, t, pay_bill_doc()).get_json()
+    deploy(api, t, c["id"])
+    add_bill(api, t, "12.00")
+    assert contracts_job(app) == 1
+    assert contracts_job(app) == 0
+    assert Payment.get().status == "submitted"
