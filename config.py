@@ -84,6 +84,20 @@ class Config:
     # Rule contracts (docs/contracts.md): how often the scheduler runs the engine and retries
     # payments that are due.
     CONTRACTS_TICK_SECONDS = float(os.environ.get("CONTRACTS_TICK_SECONDS", "5"))
+    # WeChat Pay API v3 (docs/contracts.md, china-facts §9); empty WECHATPAY_MCHID: not offered.
+    # The merchant private key and the platform public key are PEM text or file names in
+    # instance/; the private key and the APIv3 key are secrets (environment or instance/ only).
+    WECHATPAY_MCHID = os.environ.get("WECHATPAY_MCHID", "")
+    WECHATPAY_APPID = os.environ.get("WECHATPAY_APPID", "")
+    WECHATPAY_SERIAL_NO = os.environ.get("WECHATPAY_SERIAL_NO", "")
+    WECHATPAY_PRIVATE_KEY = os.environ.get("WECHATPAY_PRIVATE_KEY", "wechatpay/apiclient_key.pem")
+    WECHATPAY_PUBLIC_KEY = os.environ.get("WECHATPAY_PUBLIC_KEY", "wechatpay/pub_key.pem")
+    WECHATPAY_PUBLIC_KEY_ID = os.environ.get("WECHATPAY_PUBLIC_KEY_ID", "")
+    WECHATPAY_APIV3_KEY = os.environ.get("WECHATPAY_APIV3_KEY", "")
+    WECHATPAY_API_BASE = os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com")
+    WECHATPAY_NOTIFY_URL = os.environ.get("WECHATPAY_NOTIFY_URL", "")
+    WECHATPAY_TRANSFER_SCENE_ID = os.environ.get("WECHATPAY_TRANSFER_SCENE_ID", "1005")
+    WECHATPAY_TIMEOUT_SECONDS = float(os.environ.get("WECHATPAY_TIMEOUT_SECONDS", "10"))
     TESTING = False
 
     @classmethod

@@ -93,3 +93,20 @@ def cancel_payment(business_id: int, payment_id: int, body: CancelBody) -> dict[
 )
 def mark_paid(business_id: int, payment_id: int, body: MarkPaidBody) -> dict[str, Any]:
     return service.mark_paid(business_id, payment_id, g.user_id, body.reference)
+
+
+@route(
+    "/payments/wechatpay/notify",
+    "POST",
+    summary="WeChat Pay notifications: signature, freshness and replay checked, resource "
+    "decrypted (no login: WeChat Pay calls it)",
+    tag="payments",
+    auth=False,
+    errors=[401, 404, 422],
+)
+def wechatpay_notify() -> dict[str, Any]:
+    from flask import request
+
+    from app.payments import wechatpay
+
+    return wechatpay.handle_notification(dict(request.headers), request.get_data(cache=True))

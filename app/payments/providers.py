@@ -48,6 +48,10 @@ PROVIDERS: dict[str, Provider] = {"manual": ManualProvider()}
 
 def provider(name: str) -> Provider:
     found = PROVIDERS.get(name)
+    if found is None and name == "wechatpay":
+        from app.payments import wechatpay  # built from the app's configuration when set
+
+        found = wechatpay.provider()
     if found is None:
         raise ProviderRefused(f"payment method {name} is not configured")
     return found

@@ -339,6 +339,22 @@ def _post_effect(p: Payment, actor_id: int | None) -> int:
     return entry.id
 
 
+def fail(business_id: int, payment_id: int, reason: str) -> bool:
+    """The provider says it did not pay (a refused or cancelled transfer). False if final."""
+    with write_transaction():
+        _lock(business_id)
+        p = _load(business_id, payment_id)
+        if p.status in FINAL:
+            return False
+        p.last_error = reason[:300]
+        _move(p, "failed", None, error=p.last_error)
+        if p.target_kind == "bill":
+            Bill.update(status="approved", updated_at=utcnow()).where(
+                (Bill.id == p.target_id) & (Bill.status == "paying")
+            ).execute()
+    return True
+
+
 def due_payments(now: dt.datetime, limit: int = 100) -> list[tuple[int, int]]:
     """(business, payment) pairs whose next attempt is due: what the scheduler retries."""
     rows = (

@@ -1,0 +1,236 @@
+"""The WeChat Pay API v3 provider (china-facts §9): 商家转账 transfer-bills for payouts, and the
+payment notifications (JSAPI collection, transfer results) that come back.
+
+- A payout is `POST /v3/fund-app/mch-transfer/transfer-bills` with `out_bill_no` = the payment's
+  `out_no`, so a retry after a timeout asks about the same bill rather than paying again. The
+  answer (`WAIT_USER_CONFIRM` plus `package_info`) leaves the payment submitted: the payee
+  confirms in the mini program (`wx.requestMerchantTransfer`), and the result arrives as a
+  `MCHTRANSFER.BILL.FINISHED` notification.
+- Every response is verified with the platform public key before it is believed.
+- Notifications: signature and freshness checked, the notification id recorded (a replay is
+  refused), the resource decrypted with the APIv3 key. `TRANSACTION.SUCCESS` (a customer paid)
+  becomes a `payment.received` leaf; a transfer result settles the payment's state.
+
+Secrets (the merchant private key, the APIv3 key) come from the environment or files in
+instance/, never from git (README, configuration).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from Crypto.PublicKey import RSA
+from flask import current_app
+from peewee import IntegrityError
+
+from app.clock import utcnow
+from app.db import write_transaction
+from app.errors import ApiError, NotFound, Unauthorized
+from app.models import Payment, PaymentNotice, User
+from app.payments import books
+from app.payments import service as payments
+from app.payments.providers import ProviderError, ProviderRefused, Submitted
+from app.payments.wechatpay_crypto import SignatureError, authorization, decrypt_resource, verify
+
+TRANSFER_PATH = "/v3/fund-app/mch-transfer/transfer-bills"
+
+
+@dataclass(frozen=True)
+class WeChatPaySettings:
+    mchid: str
+    appid: str
+    serial_no: str
+    private_key: RSA.RsaKey
+    platform_key: RSA.RsaKey
+    platform_key_id: str
+    apiv3_key: bytes
+    api_base: str
+    notify_url: str
+    transfer_scene_id: str
+    timeout: float
+
+
+def _read_key(value: str, instance: str) -> RSA.RsaKey:
+    """A PEM given inline, or a file name (relative to instance/)."""
+    if "-----BEGIN" in value:
+        return RSA.import_key(value)
+    path = Path(value)
+    if not path.is_absolute():
+        path = Path(instance) / path
+    return RSA.import_key(path.read_text())
+
+
+def settings() -> WeChatPaySettings | None:
+    """From the app's configuration; None when WeChat Pay is not configured."""
+    cfg = current_app.config
+    if not cfg.get("WECHATPAY_MCHID"):
+        return None
+    instance = cfg.get("INSTANCE_PATH") or current_app.instance_path
+    return WeChatPaySettings(
+        mchid=cfg["WECHATPAY_MCHID"],
+        appid=cfg["WECHATPAY_APPID"],
+        serial_no=cfg["WECHATPAY_SERIAL_NO"],
+        private_key=_read_key(cfg["WECHATPAY_PRIVATE_KEY"], instance),
+        platform_key=_read_key(cfg["WECHATPAY_PUBLIC_KEY"], instance),
+        platform_key_id=cfg["WECHATPAY_PUBLIC_KEY_ID"],
+        apiv3_key=cfg["WECHATPAY_APIV3_KEY"].encode(),
+        api_base=cfg["WECHATPAY_API_BASE"].rstrip("/"),
+        notify_url=cfg["WECHATPAY_NOTIFY_URL"],
+        transfer_scene_id=cfg["WECHATPAY_TRANSFER_SCENE_ID"],
+        timeout=float(cfg["WECHATPAY_TIMEOUT_SECONDS"]),
+    )
+
+
+class WeChatPayProvider:
+    name = "wechatpay"
+
+    def __init__(self, s: WeChatPaySettings) -> None:
+        self.s = s
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        text = "" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        headers = {
+            "Authorization": authorization(
+                self.s.mchid,
+                self.s.serial_no,
+                self.s.private_key,
+                method,
+                path,
+                text,
+                int(time.time()),
+            ),
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "Wechatpay-Serial": self.s.platform_key_id,
+        }
+        req = urllib.request.Request(
+            self.s.api_base + path, data=text.encode() or None, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=self.s.timeout) as resp:
+                raw, status, got = resp.read(), resp.status, dict(resp.headers)
+        except urllib.error.HTTPError as e:
+            raw, status, got = e.read(), e.code, dict(e.headers)
+        except (urllib.error.URLError, TimeoutError, OSError) as e:
+            raise ProviderError(f"WeChat Pay unreachable: {e}") from None
+        try:
+            verify(got, raw, self.s.platform_key, self.s.platform_key_id, int(time.time()))
+        except SignatureError as e:
+            raise ProviderError(f"WeChat Pay answer not trusted: {e}") from None
+        data = json.loads(raw or b"{}")
+        if status >= 500 or status == 429:
+            raise ProviderError(f"WeChat Pay {status}: {data.get('code')} {data.get('message')}")
+        if status >= 400:
+            raise ProviderRefused(f"WeChat Pay {status}: {data.get('code')} {data.get('message')}")
+        return data
+
+    def submit(self, payment: Payment) -> Submitted:
+        openid = _openid(payment.payee)
+        body = {
+            "appid": self.s.appid,
+            "out_bill_no": payment.out_no,
+            "transfer_scene_id": self.s.transfer_scene_id,
+            "openid": openid,
+            "transfer_amount": payment.amount,
+            "transfer_remark": (payment.memo or "报销")[:32],
+            "notify_url": self.s.notify_url,
+            "transfer_scene_report_infos": [
+                {"info_type": "报销类型", "info_content": (payment.memo or "报销")[:32]}
+            ],
+        }
+        if payment.amount >= 200_000:
+            raise ProviderRefused(
+                "2,000 yuan or more needs the payee's encrypted real name; pay it by hand"
+            )
+        data = self._call("POST", TRANSFER_PATH, body)
+        state = data.get("state", "")
+        if state == "SUCCESS":
+            return Submitted("succeeded", data.get("transfer_bill_no", ""))
+        if state in ("FAIL", "CANCELLED"):
+            raise ProviderRefused(f"WeChat Pay transfer {state}")
+        return Submitted("submitted", data.get("transfer_bill_no", ""))
+
+
+def _openid(payee: str) -> str:
+    """Payees are `openid:<id>` or `user:<id>` (a member who logged in with WeChat)."""
+    if payee.startswith("openid:"):
+        return payee.removeprefix("openid:")
+    if payee.startswith("user:") and payee[5:].isdigit():
+        user = User.get_or_none(User.id == int(payee[5:]))
+        if user is not None and user.wechat_openid:
+            return user.wechat_openid
+        raise ProviderRefused(f"{payee} has not logged in with WeChat: no openid to pay")
+    raise ProviderRefused(f"WeChat Pay cannot pay {payee!r}: an openid is needed")
+
+
+def provider() -> WeChatPayProvider | None:
+    s = settings()
+    return WeChatPayProvider(s) if s is not None else None
+
+
+def handle_notification(headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """Verify, refuse replays, decrypt and apply one WeChat Pay notification."""
+    s = settings()
+    if s is None:
+        raise NotFound("WeChat Pay is not configured", code="wechatpay_not_configured")
+    try:
+        verify(headers, body, s.platform_key, s.platform_key_id, int(time.time()))
+        envelope = json.loads(body)
+        resource = json.loads(decrypt_resource(envelope["resource"], s.apiv3_key))
+        notice_id = str(envelope["id"])
+        event_type = str(envelope["event_type"])
+    except (SignatureError, ValueError, KeyError, TypeError) as e:
+        raise Unauthorized(f"notification refused: {e}", code="notification_refused") from None
+    try:
+        with write_transaction():
+            PaymentNotice.create(
+                provider="wechatpay", notice_id=notice_id[:64], received_at=utcnow(), body=""
+            )
+            result = _apply(event_type, resource)
+    except IntegrityError:
+        raise Unauthorized(
+            "notification already received (replay)", code="notification_replayed"
+        ) from None
+    return {"code": "SUCCESS", "message": "", "applied": result}
+
+
+def _business_of(out_no: str) -> int:
+    """Our order numbers are SP<business>X<random>."""
+    if not out_no.startswith("SP") or "X" not in out_no:
+        raise ApiError("unknown order number", code="unknown_order", status=422)
+    return int(out_no[2 : out_no.index("X")])
+
+
+def _apply(event_type: str, r: dict[str, Any]) -> str:
+    if event_type.startswith("MCHTRANSFER."):
+        p = Payment.get_or_none(Payment.out_no == r.get("out_bill_no"))
+        if p is None:
+            raise ApiError("unknown transfer", code="unknown_order", status=422)
+        state = r.get("state")
+        if state == "SUCCESS":
+            payments.succeed(p.business_id, p.id, None, r.get("transfer_bill_no", ""))
+            return "succeeded"
+        if state in ("FAIL", "CANCELLED"):
+            payments.fail(p.business_id, p.id, f"WeChat Pay transfer {state}")
+            return "failed"
+        return "ignored"
+    if event_type == "TRANSACTION.SUCCESS":
+        bid = _business_of(r.get("out_trade_no", ""))
+        total = int(r.get("amount", {}).get("total", 0))
+        books.record_received(
+            bid,
+            None,
+            total,
+            reference=str(r.get("attach", ""))[:64],
+            payer="openid:" + str(r.get("payer", {}).get("openid", "")),
+            method="wechatpay",
+            provider_ref=str(r.get("transaction_id", "")),
+        )
+        return "received"
+    return "ignored"
