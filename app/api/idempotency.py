@@ -38,14 +38,30 @@ class _LostRace(Exception):
     pass
 
 
-def _fingerprint() -> str:
+def _canonical_body() -> bytes:
+    """The request body in a form that does not change between retries of the same request.
+
+    JSON is re-serialised with sorted keys. A multipart upload is reduced to its fields and the
+    SHA-256 of each file, because the boundary a client picks is random on every attempt.
+    """
+    if request.mimetype == "multipart/form-data":
+        parts = [f"field:{k}={v}" for k, v in sorted(request.form.items(multi=True))]
+        for name, storage in sorted(request.files.items(multi=True), key=lambda kv: kv[0]):
+            content = storage.stream.read()
+            storage.stream.seek(0)
+            parts.append(f"file:{name}={hashlib.sha256(content).hexdigest()}")
+        return "\n".join(parts).encode()
     raw = request.get_data(cache=True)
     try:
-        canonical = json.dumps(
+        return json.dumps(
             json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode()
     except ValueError:
-        canonical = raw
+        return raw
+
+
+def _fingerprint() -> str:
+    canonical = _canonical_body()
     h = hashlib.sha256()
     for part in (request.method.encode(), request.path.encode(), canonical):
         h.update(len(part).to_bytes(8, "big"))
