@@ -51,3 +51,9 @@ def test_every_post_accepts_an_idempotency_key(api: Api) -> None:
     for path, ops in doc["paths"].items():
         if "post" in ops:
             assert any(p["name"] == "Idempotency-Key" for p in ops["post"]["parameters"]), path
+
+
+def test_receipt_upload_is_documented_as_multipart(api: Api) -> None:
+    doc = api.get("/openapi.json").get_json()
+    body = doc["paths"]["/api/v1/businesses/{business_id}/receipts"]["post"]["requestBody"]
+    assert body["content"]["multipart/form-data"]["schema"]["required"] == ["file"]

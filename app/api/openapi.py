@@ -78,6 +78,24 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
                 }
             },
         }
+    if spec.upload is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [spec.upload],
+                        "properties": {
+                            spec.upload: {
+                                "type": "string",
+                                "contentMediaType": "application/octet-stream",
+                            }
+                        },
+                    }
+                }
+            },
+        }
     ok_content = (
         {"application/json": {"schema": {"type": "object"}}}
         if spec.content_type == "application/json"

@@ -72,6 +72,7 @@ def uploaded_bytes(lim: Limits) -> bytes:
     action="file_claims",
     status=201,
     errors=[409, 413, 415, 422],
+    upload="file",
 )
 def upload_receipt(business_id: int) -> dict[str, Any]:
     """multipart/form-data, part `file`: a JPEG, PNG, WebP or HEIC photo of at most 15 MB.

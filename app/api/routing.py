@@ -43,6 +43,8 @@ class RouteSpec:
     content_type: str = "application/json"
     description: str = ""
     errors: list[int] = field(default_factory=list)
+    # Name of the file part for multipart uploads (parsed by the view; documented in OpenAPI).
+    upload: str | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -123,6 +125,7 @@ def route(
     status: int = 200,
     content_type: str = "application/json",
     errors: list[int] | None = None,
+    upload: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view. `action` names the permission checked against the caller's role in the
     business from the URL; every POST takes an optional Idempotency-Key."""
@@ -143,6 +146,7 @@ def route(
             content_type=content_type,
             description=(view.__doc__ or "").strip(),
             errors=errors or [],
+            upload=upload,
         )
         if "<int:business_id>" in rule and action is None:
             raise RuntimeError(f"{rule}: business routes must name an action (tenancy check)")
