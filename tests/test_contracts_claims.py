@@ -17,8 +17,10 @@ def t(api: Api) -> dict:
     return team(api)
 
 
-def approved_claim(api: Api, t: dict, amount: str, seed: int) -> int:
-    photo = phone_photo(SAMPLES["electronic_ordinary"], size=(1600, 1200), seed=seed)
+def approved_claim(
+    api: Api, t: dict, amount: str, seed: int, sample: str = "electronic_ordinary"
+) -> int:
+    photo = phone_photo(SAMPLES[sample], size=(1600, 1200), seed=seed)
     r = upload(api, t["bid"], photo, t["employee"])
     assert r.status_code == 201, r.get_json()
     body = {

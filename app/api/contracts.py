@@ -10,7 +10,7 @@ from pydantic import Field
 
 from app.api.routing import route
 from app.api.schemas import Body, Query
-from app.contracts import engine, service
+from app.contracts import engine, service, templates
 
 
 class ContractBody(Body):
@@ -28,6 +28,11 @@ class EmptyBody(Body):
 class DryRunBody(Body):
     version: int | None = Field(default=None, ge=1)
     months: int = Field(default=3, ge=1, le=24)
+
+
+class TemplateBody(Body):
+    params: dict[str, Any] = Field(default_factory=dict, description="the form's fields")
+    priority: int | None = Field(default=None, ge=0, le=1000)
 
 
 class RunsQuery(Query):
@@ -158,3 +163,29 @@ def list_runs(business_id: int, query: RunsQuery) -> dict[str, Any]:
 )
 def process_now(business_id: int, body: EmptyBody) -> dict[str, Any]:
     return {"runs": engine.tick(business_id)}
+
+
+@route(
+    "/businesses/<int:business_id>/contracts/templates",
+    "GET",
+    summary="Contract templates and the form fields each one asks for",
+    tag="contracts",
+    action="read_contracts",
+)
+def list_templates(business_id: int) -> dict[str, Any]:
+    return {"items": templates.describe()}
+
+
+@route(
+    "/businesses/<int:business_id>/contracts/templates/<key>",
+    "POST",
+    summary="Create a contract from a template's form (version 1, not yet deployed)",
+    tag="contracts",
+    body=TemplateBody,
+    action="edit_contracts",
+    status=201,
+    errors=[404, 422],
+)
+def create_from_template(business_id: int, key: str, body: TemplateBody) -> dict[str, Any]:
+    doc = templates.build(key, body.params, body.priority)
+    return service.create_contract(business_id, g.user_id, doc, template=key)
