@@ -59,6 +59,11 @@ export function hasSession(): boolean {
   return tokens !== null
 }
 
+/** The current access token (the boot prefetch is used only if it was sent with this one). */
+export function accessToken(): string | null {
+  return tokens?.access ?? null
+}
+
 export function refreshToken(): string | null {
   return tokens?.refresh ?? null
 }

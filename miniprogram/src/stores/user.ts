@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import * as auth from '@/api/auth'
 import { hasSession } from '@/api/client'
+import { forgetPrefetch, takeMe } from '@/api/prefetch'
 import type { Business, Me, Role } from '@/api/types'
 
 const BUSINESS_KEY = 'sp.business' // remembered per device
@@ -29,7 +30,8 @@ export const useUserStore = defineStore('user', () => {
   const isOwner = can('owner')
 
   async function load(): Promise<Me> {
-    me.value = await auth.fetchMe()
+    // At boot, the answer index.html already asked for (see api/prefetch.ts).
+    me.value = (await takeMe<Me>()) ?? (await auth.fetchMe())
     // Keep the remembered business if still a member; pick the only one automatically.
     if (!business.value) selectBusiness(businesses.value.length === 1 ? businesses.value[0].id : null)
     return me.value
@@ -64,6 +66,7 @@ export const useUserStore = defineStore('user', () => {
 
   /** Drop the session on this device (after logout, or when it cannot be renewed). */
   function forget(): void {
+    forgetPrefetch()
     me.value = null
     loggedIn.value = false
   }
