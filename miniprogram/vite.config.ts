@@ -56,6 +56,14 @@ function preloadHomePage() {
   }
 }
 
+// The vendor chunk: the Vue stack and the Vant parts the shell and the dashboard draw; Vant
+// components only other pages use (forms, calendar, uploader, ...) stay with those pages.
+const VANT_SHELL = new Set(['utils', 'composables', 'locale', 'style', 'config-provider', 'toast', 'dialog', 'notify', 'popup', 'overlay', 'loading', 'icon', 'badge', 'button', 'cell', 'empty', 'skeleton', 'skeleton-title', 'skeleton-paragraph', 'skeleton-avatar', 'pull-refresh', 'tag', 'tabbar', 'tabbar-item', 'nav-bar', 'notice-bar', 'index.mjs'])
+function inVendorChunk(id: string): boolean {
+  const m = /node_modules[\\/](?:vant[\\/]es[\\/]([^\\/]+)|(?:@vue|vue|vue-router|pinia|vue-i18n|@intlify|@vant)[\\/])/.exec(id)
+  return !!m && (m[1] === undefined || VANT_SHELL.has(m[1]))
+}
+
 // Flask serves dist/ at / (app/frontend.py); `npm run dev` proxies /api to a local ./scripts/run.
 export default defineConfig({
   plugins: [vue(), Components({ resolvers: [VantResolver()], dts: false }), preloadHomePage(), precompress()],
@@ -71,7 +79,7 @@ export default defineConfig({
     rolldownOptions: {
       output: {
         codeSplitting: {
-          groups: [{ name: 'vendor', test: /node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify|vant|@vant)[\\/]/ }],
+          groups: [{ name: 'vendor', test: inVendorChunk }],
         },
       },
     },
