@@ -5,7 +5,7 @@ const en: typeof zh = {
   tabs: { home: 'Home', record: 'Record', approvals: 'Approvals', claims: 'Claims', me: 'Me' },
   titles: {
     login: 'Log in', picker: 'Choose books', home: 'Home', record: 'Record', entries: 'Entries', entry: 'Entry',
-    approvals: 'Approvals', claims: 'My claims', claim: 'Scan a receipt', me: 'Me', members: 'Members', chain: 'Blocks', verify: 'Verify receipt', invite: 'Invitation', newBusiness: 'New business',
+    contracts: 'Rules', approvals: 'Approvals', claims: 'My claims', claim: 'Scan a receipt', me: 'Me', members: 'Members', chain: 'Blocks', verify: 'Verify receipt', invite: 'Invitation', newBusiness: 'New business',
   },
   common: {
     retry: 'Retry', cancel: 'Cancel', confirm: 'OK', save: 'Save', loading: 'Loading…', more: 'See all', back: 'Back',
@@ -86,7 +86,9 @@ const en: typeof zh = {
   },
   members: { title: 'Members', invite: 'Invite', role: 'Role', inviteTitle: 'Scan this with the other phone', expires: 'Valid until {t}', link: 'Invitation link' },
   invite: { title: 'Join books', desc: '{name} invites you to join as {role}', accept: 'Accept', accepted: 'Joined', loginFirst: 'Log in first to accept', used: 'This invitation has been used' },
-  me: { language: 'Language', businesses: 'My books', switch: 'Switch books', members: 'Members', chain: 'Ledger blocks', verify: 'Verify a receipt', logout: 'Log out', pending: '{n} pending sync', devAccount: 'Dev account' },
+  me: { contracts: 'Automatic rules', language: 'Language', businesses: 'My books', switch: 'Switch books', members: 'Members', chain: 'Ledger blocks', verify: 'Verify a receipt', logout: 'Log out', pending: '{n} pending sync', devAccount: 'Dev account' },
+  contracts: { list: 'Rules (run by priority)', empty: 'No rules yet', meta: 'priority {p} · version {v} · {trigger}', dryRun: 'Dry run', fromTemplate: 'New from a template', runs: 'Runs', noRuns: 'No runs yet', leaf: 'chain leaf #{n}', created: 'Created: switch it on to deploy', create: 'Create', dryRunTitle: 'Dry run: {name}', dryRunSummary: '{n} events in the last 3 months; it would act {f} times', decision: { fired: 'done', skipped: 'condition not met', refused: 'over a limit', error: 'error' } },
+  payments: { awaiting: 'Payments to approve', approve: 'Approve', cancel: 'Reject', approved: 'Approved: payment submitted', cancelled: 'Rejected' },
   offline: { banner: 'Offline: records are kept on this phone for now', syncing: 'Syncing…', synced: 'Synced {n}' },
   errors: {
     login_throttled: 'Too many attempts; try later', invite_used: 'This invitation has been used', invite_expired: 'This invitation has expired', already_member: 'You are already a member', invalid_uscc: 'Invalid unified social credit code', uscc_check_mismatch: 'The credit code check digit is wrong', invalid_amount: 'Invalid amount', entry_not_found: 'Entry not found', is_reversal: 'A reversal cannot be reversed', unknown_category: 'Unknown category', invalid_date: 'Invalid date', invalid_name: 'Invalid name',

@@ -3,7 +3,7 @@ export default {
   tabs: { home: '首页', record: '记账', approvals: '审批', claims: '报销', me: '我的' },
   titles: {
     login: '登录', picker: '选择账套', home: '首页', record: '记一笔', entries: '流水', entry: '凭证详情',
-    approvals: '审批', claims: '我的报销', claim: '拍票报销', me: '我的', members: '成员', chain: '区块', verify: '验证回执', invite: '邀请', newBusiness: '新建账套',
+    contracts: '自动规则', approvals: '审批', claims: '我的报销', claim: '拍票报销', me: '我的', members: '成员', chain: '区块', verify: '验证回执', invite: '邀请', newBusiness: '新建账套',
   },
   common: {
     retry: '重试', cancel: '取消', confirm: '确定', save: '保存', loading: '加载中…', more: '查看全部', back: '返回',
@@ -84,7 +84,9 @@ export default {
   },
   members: { title: '成员', invite: '邀请成员', role: '角色', inviteTitle: '请对方用微信扫一扫', expires: '有效期至 {t}', link: '邀请链接' },
   invite: { title: '加入账套', desc: '{name} 邀请你以「{role}」身份加入', accept: '接受邀请', accepted: '已加入', loginFirst: '请先登录再接受邀请', used: '此邀请已被使用' },
-  me: { language: '语言', businesses: '我的账套', switch: '切换账套', members: '成员管理', chain: '账本区块', verify: '验证回执', logout: '退出登录', pending: '待同步 {n} 笔', devAccount: '开发账号' },
+  me: { contracts: '自动规则', language: '语言', businesses: '我的账套', switch: '切换账套', members: '成员管理', chain: '账本区块', verify: '验证回执', logout: '退出登录', pending: '待同步 {n} 笔', devAccount: '开发账号' },
+  contracts: { list: '规则（按优先级执行）', empty: '还没有规则', meta: '优先级 {p} · 版本 {v} · {trigger}', dryRun: '试运行', fromTemplate: '用模板新建', runs: '执行记录', noRuns: '还没有执行记录', leaf: '区块记录 #{n}', created: '已创建，打开开关即部署', create: '创建', dryRunTitle: '试运行：{name}', dryRunSummary: '近 3 个月 {n} 个事件，会执行 {f} 次', decision: { fired: '已执行', skipped: '未满足条件', refused: '超出限额', error: '出错' } },
+  payments: { awaiting: '待批付款', approve: '批准付款', cancel: '拒绝', approved: '已批准，付款已提交', cancelled: '已拒绝' },
   offline: { banner: '网络已断开，记账会先保存在本机', syncing: '正在同步…', synced: '已同步 {n} 笔' },
   errors: {
     login_throttled: '尝试次数过多，请稍后再试', invite_used: '此邀请已被使用', invite_expired: '邀请已过期', already_member: '你已经是成员了', invalid_uscc: '统一社会信用代码不正确', uscc_check_mismatch: '统一社会信用代码校验位不对', invalid_amount: '金额不正确', entry_not_found: '凭证不存在', is_reversal: '冲销凭证不能再冲销', unknown_category: '分类不存在', invalid_date: '日期不正确', invalid_name: '名称不正确',

@@ -36,6 +36,7 @@ const router = createRouter({
     { path: '/entries', name: 'entries', component: () => import('@/pages/entries/index.vue'), meta: { title: 'titles.entries', business: true, roles: BOOKS } },
     { path: '/entries/:id(\\d+)', name: 'entry', component: () => import('@/pages/entry/index.vue'), meta: { title: 'titles.entry', business: true, roles: BOOKS } },
     { path: '/members', name: 'members', component: () => import('@/pages/members/index.vue'), meta: { title: 'titles.members', business: true, roles: ['owner'] } },
+    { path: '/contracts', name: 'contracts', component: () => import('@/pages/contracts/index.vue'), meta: { title: 'titles.contracts', business: true, roles: BOOKS } },
     { path: '/chain', name: 'chain', component: () => import('@/pages/chain/index.vue'), meta: { title: 'titles.chain', business: true, roles: BOOKS } },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
