@@ -241,3 +241,28 @@ def test_crypto_round_trips_and_message_layout() -> None:
         decrypt_resource({**enc, "associated_data": "x"}, k)
     with pytest.raises(SignatureError):
         decrypt_resource(enc, b"1" * 32)
+
+
+def test_jsapi_collection_order_then_notification(api: Api, t: dict, fake: FakeWeChatPay) -> None:
+    r = api.post(
+        f"/businesses/{t['bid']}/payments/collect",
+        {"amount": "45.00", "reference": "ORDER-10", "openid": "o-customer"},
+        token=t["owner"],
+    )
+    assert r.status_code == 201, r.get_json()
+    params = r.get_json()
+    order = fake.orders[params["out_trade_no"]]
+    assert order["amount"] == {"total": 4500, "currency": "CNY"} and order["attach"] == "ORDER-10"
+    assert params["package"] == f"prepay_id={order['prepay_id']}"
+    message = (
+        f"{params['appId']}\n{params['timeStamp']}\n{params['nonceStr']}\n{params['package']}\n"
+    )
+    assert rsa_verify(fake.merchant_key.public_key(), message, params["paySign"])
+    headers, body = fake.transaction_success(params["out_trade_no"], 4500, "ORDER-10")
+    assert notify(api, headers, body).status_code == 200
+    content = json.loads(ChainLeaf.get(ChainLeaf.type == "payment.received").data)["content"]
+    assert content["reference"] == "ORDER-10" and content["payer"] == "openid:o-payer"
+    # An order number of a business that does not exist: refused, nothing recorded.
+    before = snapshot()
+    r = notify(api, *fake.transaction_success("SP999999Xdead", 100, "X"))
+    assert r.status_code == 422 and snapshot() == before

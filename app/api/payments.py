@@ -8,7 +8,9 @@ from flask import g
 from pydantic import Field
 
 from app.api.routing import route
-from app.api.schemas import Body, Query
+from app.api.schemas import AMOUNT, Body, Query
+from app.errors import Unprocessable
+from app.money import parse_amount
 from app.payments import service
 
 
@@ -93,6 +95,35 @@ def cancel_payment(business_id: int, payment_id: int, body: CancelBody) -> dict[
 )
 def mark_paid(business_id: int, payment_id: int, body: MarkPaidBody) -> dict[str, Any]:
     return service.mark_paid(business_id, payment_id, g.user_id, body.reference)
+
+
+class CollectBody(Body):
+    amount: str = Field(pattern=AMOUNT, max_length=32)
+    reference: str = Field(min_length=1, max_length=64, description="matches a receivable")
+    openid: str | None = Field(default=None, max_length=128, description="default: the caller's")
+    description: str = Field(default="货款", max_length=127)
+
+
+@route(
+    "/businesses/<int:business_id>/payments/collect",
+    "POST",
+    summary="WeChat Pay JSAPI: create an order, get the wx.requestPayment parameters",
+    tag="payments",
+    body=CollectBody,
+    action="manage_bills",
+    status=201,
+    errors=[404, 422, 502],
+)
+def collect(business_id: int, body: CollectBody) -> dict[str, Any]:
+    from app.models import User
+    from app.payments import wechatpay
+
+    openid = body.openid or (User.get_by_id(g.user_id).wechat_openid or "")
+    if not openid:
+        raise Unprocessable("openid: the payer's WeChat openid is needed", code="no_openid")
+    return wechatpay.create_jsapi_order(
+        business_id, parse_amount(body.amount), body.reference, openid, body.description
+    )
 
 
 @route(

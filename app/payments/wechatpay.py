@@ -18,6 +18,7 @@ instance/, never from git (README, configuration).
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -31,14 +32,21 @@ from peewee import IntegrityError
 
 from app.clock import utcnow
 from app.db import write_transaction
-from app.errors import ApiError, NotFound, Unauthorized
+from app.errors import ApiError, NotFound, Unauthorized, UpstreamError
 from app.models import Payment, PaymentNotice, User
 from app.payments import books
 from app.payments import service as payments
 from app.payments.providers import ProviderError, ProviderRefused, Submitted
-from app.payments.wechatpay_crypto import SignatureError, authorization, decrypt_resource, verify
+from app.payments.wechatpay_crypto import (
+    SignatureError,
+    authorization,
+    decrypt_resource,
+    rsa_sign,
+    verify,
+)
 
 TRANSFER_PATH = "/v3/fund-app/mch-transfer/transfer-bills"
+JSAPI_PATH = "/v3/pay/transactions/jsapi"
 
 
 @dataclass(frozen=True)
@@ -157,6 +165,45 @@ class WeChatPayProvider:
         return Submitted("submitted", data.get("transfer_bill_no", ""))
 
 
+def create_jsapi_order(
+    business_id: int, amount: int, reference: str, openid: str, description: str
+) -> dict[str, Any]:
+    """A JSAPI (mini-program) order and the parameters for wx.requestPayment (§9.4).
+
+    The order number carries the business (`SP<business>X...`) and `attach` the reference, so
+    the TRANSACTION.SUCCESS notification becomes this business's `payment.received`.
+    """
+    s = settings()
+    if s is None:
+        raise NotFound("WeChat Pay is not configured", code="wechatpay_not_configured")
+    out_trade_no = f"SP{business_id}X{secrets.token_hex(16)}"[:32]
+    body = {
+        "appid": s.appid,
+        "mchid": s.mchid,
+        "description": description[:127],
+        "out_trade_no": out_trade_no,
+        "notify_url": s.notify_url,
+        "attach": reference,
+        "amount": {"total": amount, "currency": "CNY"},
+        "payer": {"openid": openid},
+    }
+    try:
+        data = WeChatPayProvider(s)._call("POST", JSAPI_PATH, body)
+    except (ProviderError, ProviderRefused) as e:
+        raise UpstreamError(str(e), code="wechatpay_error") from None
+    package = f"prepay_id={data.get('prepay_id', '')}"
+    ts, nonce = str(int(time.time())), secrets.token_hex(16)
+    return {
+        "out_trade_no": out_trade_no,
+        "appId": s.appid,
+        "timeStamp": ts,
+        "nonceStr": nonce,
+        "package": package,
+        "signType": "RSA",
+        "paySign": rsa_sign(s.private_key, f"{s.appid}\n{ts}\n{nonce}\n{package}\n"),
+    }
+
+
 def _openid(payee: str) -> str:
     """Payees are `openid:<id>` or `user:<id>` (a member who logged in with WeChat)."""
     if payee.startswith("openid:"):
@@ -202,9 +249,12 @@ def handle_notification(headers: dict[str, str], body: bytes) -> dict[str, Any]:
 
 def _business_of(out_no: str) -> int:
     """Our order numbers are SP<business>X<random>."""
-    if not out_no.startswith("SP") or "X" not in out_no:
+    from app.models import Business
+
+    head = out_no[2 : out_no.find("X")] if out_no.startswith("SP") else ""
+    if not head.isdigit() or Business.get_or_none(Business.id == int(head)) is None:
         raise ApiError("unknown order number", code="unknown_order", status=422)
-    return int(out_no[2 : out_no.index("X")])
+    return int(head)
 
 
 def _apply(event_type: str, r: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ from app.payments.wechatpay_crypto import (
 )
 
 TRANSFER = "/v3/fund-app/mch-transfer/transfer-bills"
+JSAPI = "/v3/pay/transactions/jsapi"
 
 
 class FakeWeChatPay:
@@ -43,6 +44,7 @@ class FakeWeChatPay:
         self.platform_key_id = "PUB_KEY_ID_0114232134912410000000000000"
         self.apiv3_key = secrets.token_hex(16).encode()  # 32 bytes
         self.bills: dict[str, dict[str, Any]] = {}
+        self.orders: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, Any]] = []
         self.refused: list[str] = []
         self.fail_next = 0
@@ -126,9 +128,16 @@ class FakeWeChatPay:
         if self.fail_next > 0:
             self.fail_next -= 1
             return 500, {"code": "SYSTEM_ERROR", "message": "系统繁忙，请稍后重试"}
+        req = json.loads(body)
+        if path == JSAPI:
+            if req.get("mchid") != self.mchid:
+                return 400, {"code": "PARAM_ERROR", "message": "mchid"}
+            order = self.orders.setdefault(
+                req["out_trade_no"], {**req, "prepay_id": "wx" + secrets.token_hex(14)}
+            )
+            return 200, {"prepay_id": order["prepay_id"]}
         if path != TRANSFER:
             return 404, {"code": "NOT_FOUND", "message": path}
-        req = json.loads(body)
         no = req["out_bill_no"]
         if no not in self.bills:  # idempotent by out_bill_no, like the real one
             self.bills[no] = {
