@@ -449,3 +449,11 @@ def test_scheduler_job_runs_the_engine(api: Api, t: dict, app) -> None:  # type:
     assert contracts_job(app) == 1
     assert contracts_job(app) == 0
     assert Payment.get().status == "submitted"
+
+
+def test_versions_are_immutable_in_the_database(api: Api, t: dict) -> None:
+    c = create(api, t, pay_bill_doc()).get_json()
+    v = ContractVersion.get(ContractVersion.contract == c["id"])
+    with pytest.raises(Exception, match="immutable"), db.atomic():
+        ContractVersion.update(document="{}").where(ContractVersion.id == v.id).execute()
+    assert ContractVersion.get_by_id(v.id).document == v.document

@@ -192,9 +192,30 @@ def up(migrator, db):
             PaymentNotice,
         ]
     )
+    immutable_versions(db)
+
+
+def immutable_versions(db):
+    """A contract version is never changed: editing makes a new one (UPDATE refused)."""
+    if isinstance(db, PostgresqlDatabase):
+        db.execute_sql(
+            "CREATE FUNCTION suanpan_refuse_version_change() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'contract versions are immutable'; END $$ LANGUAGE plpgsql"
+        )
+        db.execute_sql(
+            "CREATE TRIGGER contract_version_immutable BEFORE UPDATE ON contract_version "
+            "FOR EACH ROW EXECUTE FUNCTION suanpan_refuse_version_change()"
+        )
+        return
+    db.execute_sql(
+        "CREATE TRIGGER contract_version_no_update BEFORE UPDATE ON contract_version "
+        "BEGIN SELECT RAISE(ABORT, 'contract versions are immutable'); END"
+    )
 
 
 def down(migrator, db):
+    if isinstance(db, PostgresqlDatabase):
+        db.execute_sql("DROP FUNCTION IF EXISTS suanpan_refuse_version_change() CASCADE")
     for table in (
         "payment_notice",
         "payment",
