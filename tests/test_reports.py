@@ -171,3 +171,26 @@ def test_memo_search(books: Api, business: dict) -> None:
         )
     found = books.get(f"/businesses/{bid}/entries", query={"q": "咖啡"}).get_json()["items"]
     assert sorted(e["memo"] for e in found) == ["买咖啡豆", "咖啡机维修"]
+
+
+def test_balances_on_a_date_are_on_each_accounts_normal_side(
+    books: Api, random_books: dict
+) -> None:
+    bid, posted = random_books["bid"], random_books["posted"]
+    items = books.get(
+        f"/businesses/{bid}/reports/balances", query={"as_of": "2026-04-30"}
+    ).get_json()["items"]
+    by_code = {i["account"]: i for i in items}
+    credit_normal = {"2202", "3001", "5001"}
+    for acct in LEAVES:
+        net = sum(d - c for date, a, d, c in posted if a == acct and date <= "2026-04-30")
+        moved = any(a == acct and date <= "2026-04-30" for date, a, *_ in posted)
+        if not moved:
+            assert acct not in by_code
+            continue
+        expected = -net if acct in credit_normal else net
+        assert to_fen(by_code[acct]["balance"]) == expected, acct
+    assert by_code["1012"]["is_leaf"] is False
+    assert to_fen(by_code["1012"]["balance"]) == to_fen(by_code["101201"]["balance"]) + (
+        to_fen(by_code["101202"]["balance"]) if "101202" in by_code else 0
+    )

@@ -33,11 +33,6 @@ class Sums:
         self.credit += other.credit
 
 
-def _split(amount: int) -> tuple[str, str]:
-    """A net debit-minus-credit amount shown in the debit or the credit column."""
-    return (format_fen(amount), "0.00") if amount >= 0 else ("0.00", format_fen(-amount))
-
-
 def account_sums(
     business_id: int, date_from: dt.date | None, date_to: dt.date | None
 ) -> dict[int, Sums]:
@@ -60,31 +55,51 @@ def account_sums(
     return {acct: Sums(int(o or 0), int(d or 0), int(c or 0)) for acct, o, d, c in q.tuples()}
 
 
-def trial_balance(
+def _rolled_sums(
     business_id: int, date_from: dt.date | None, date_to: dt.date | None
-) -> dict[str, Any]:
+) -> tuple[list[Account], dict[str, Sums], set[str]]:
+    """Sums per account code, each parent holding the sum of its children; and the parent codes."""
     accounts = list(Account.select().where(Account.business == business_id).order_by(Account.code))
     by_code = {a.code: a for a in accounts}
     leaf_sums = account_sums(business_id, date_from, date_to)
     rolled: dict[str, Sums] = {}
-    total = Sums()
     for a in accounts:
         s = leaf_sums.get(a.id)
         if s is None:
             continue
-        total.add(s)
         code: str | None = a.code
         while code is not None:
             rolled.setdefault(code, Sums()).add(s)
             code = by_code[code].parent_code
     parents = {a.parent_code for a in accounts if a.parent_code}
+    return accounts, rolled, parents
+
+
+def trial_balance(
+    business_id: int, date_from: dt.date | None, date_to: dt.date | None
+) -> dict[str, Any]:
+    accounts, rolled, parents = _rolled_sums(business_id, date_from, date_to)
     rows = []
+    # Totals are over leaves, where each balance is counted once. Opening and closing columns
+    # are summed row by row, as on paper, and balance because every entry does.
+    totals = dict.fromkeys(("od", "oc", "d", "c", "cd", "cc"), 0)
     for a in accounts:
         s = rolled.get(a.code)
         if s is None or (s.opening == 0 and s.debit == 0 and s.credit == 0):
             continue
-        od, oc = _split(s.opening)
-        cd, cc = _split(s.closing)
+        od, oc = max(s.opening, 0), max(-s.opening, 0)
+        cd, cc = max(s.closing, 0), max(-s.closing, 0)
+        is_leaf = a.code not in parents
+        if is_leaf:
+            for key, value in (
+                ("od", od),
+                ("oc", oc),
+                ("d", s.debit),
+                ("c", s.credit),
+                ("cd", cd),
+                ("cc", cc),
+            ):
+                totals[key] += value
         rows.append(
             {
                 "account": a.code,
@@ -92,39 +107,29 @@ def trial_balance(
                 "name_en": a.name_en,
                 "type": a.type,
                 "level": (len(a.code) - 2) // 2,
-                "is_leaf": a.code not in parents,
-                "opening_debit": od,
-                "opening_credit": oc,
+                "is_leaf": is_leaf,
+                "opening_debit": format_fen(od),
+                "opening_credit": format_fen(oc),
                 "debit": format_fen(s.debit),
                 "credit": format_fen(s.credit),
-                "closing_debit": cd,
-                "closing_credit": cc,
+                "closing_debit": format_fen(cd),
+                "closing_credit": format_fen(cc),
             }
         )
-    # Totals are over leaves, where each balance is counted once. Opening and closing columns
-    # are summed row by row, as on paper, and balance because every entry does.
-    leaf_rows = [r for r in rows if r["is_leaf"]]
-
-    def col(name: str) -> int:
-        return sum(int(r[name].replace(".", "")) for r in leaf_rows)
-
-    out = {
+    return {
         "from": date_from.isoformat() if date_from else None,
         "to": date_to.isoformat() if date_to else None,
         "rows": rows,
-        "total_opening_debit": format_fen(col("opening_debit")),
-        "total_opening_credit": format_fen(col("opening_credit")),
-        "total_debit": format_fen(total.debit),
-        "total_credit": format_fen(total.credit),
-        "total_closing_debit": format_fen(col("closing_debit")),
-        "total_closing_credit": format_fen(col("closing_credit")),
+        "total_opening_debit": format_fen(totals["od"]),
+        "total_opening_credit": format_fen(totals["oc"]),
+        "total_debit": format_fen(totals["d"]),
+        "total_credit": format_fen(totals["c"]),
+        "total_closing_debit": format_fen(totals["cd"]),
+        "total_closing_credit": format_fen(totals["cc"]),
+        "balanced": totals["d"] == totals["c"]
+        and totals["od"] == totals["oc"]
+        and totals["cd"] == totals["cc"],
     }
-    out["balanced"] = (
-        out["total_debit"] == out["total_credit"]
-        and out["total_opening_debit"] == out["total_opening_credit"]
-        and out["total_closing_debit"] == out["total_closing_credit"]
-    )
-    return out
 
 
 def _signed(amount: int, normal_side: str) -> int:
@@ -198,21 +203,18 @@ def ledger(
 
 def balances(business_id: int, as_of: dt.date | None) -> list[dict[str, Any]]:
     """Every account's balance on a date, on its normal side."""
-    tb = trial_balance(business_id, None, as_of)
-    sides = {a.code: a.normal_side for a in Account.select().where(Account.business == business_id)}
-    out = []
-    for r in tb["rows"]:
-        net = int(r["closing_debit"].replace(".", "")) - int(r["closing_credit"].replace(".", ""))
-        out.append(
-            {
-                "account": r["account"],
-                "name": r["name"],
-                "type": r["type"],
-                "is_leaf": r["is_leaf"],
-                "balance": format_fen(_signed(net, sides[r["account"]])),
-            }
-        )
-    return out
+    accounts, rolled, parents = _rolled_sums(business_id, None, as_of)
+    return [
+        {
+            "account": a.code,
+            "name": a.name,
+            "type": a.type,
+            "is_leaf": a.code not in parents,
+            "balance": format_fen(_signed(rolled[a.code].closing, a.normal_side)),
+        }
+        for a in accounts
+        if a.code in rolled and (rolled[a.code].debit or rolled[a.code].credit)
+    ]
 
 
 def _month_sums(business_id: int, start: dt.date, end: dt.date) -> dict[str, int]:
@@ -294,19 +296,18 @@ def dashboard(business_id: int, today: dt.date) -> dict[str, Any]:
         )
         .group_by(Account.code, Account.name, Account.name_en)
     )
-    categories = sorted(
+    spent = sorted(
         (
-            {
-                "account": code,
-                "name": name,
-                "name_en": name_en,
-                "amount": format_fen(int(total or 0)),
-            }
+            (int(total or 0), code, name, name_en)
             for code, name, name_en, total in by_category.tuples()
-            if int(total or 0) > 0
         ),
-        key=lambda c: -int(c["amount"].replace(".", "")),
+        reverse=True,
     )
+    categories = [
+        {"account": code, "name": name, "name_en": name_en, "amount": format_fen(total)}
+        for total, code, name, name_en in spent
+        if total > 0
+    ]
     this, last = trend[-1], trend[-2]
     return {
         "as_of": today.isoformat(),
