@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -18,13 +13,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.live_server import gunicorn
 
 
 class Http:
@@ -54,49 +43,8 @@ class Http:
 
 @pytest.fixture
 def server(app, database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SUANPAN_INSTANCE_PATH": str(tmp_path / "instance"),
-        "SUANPAN_ENV": "development",
-    }
-    log = tmp_path / "gunicorn.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/v1/health", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(log.read_text()) from None
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError("gunicorn did not start")
-    try:
+    with gunicorn(database_url, tmp_path) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 def test_register_to_trial_balance_over_http(server: str) -> None:

@@ -1,9 +1,12 @@
 """WeChat Pay API v3 against a fake server on loopback: signed transfer-bills requests,
-verified answers, signed and encrypted notifications; forged, stale, replayed and tampered
-notifications refused and changing nothing; a 500 retried into exactly one transfer."""
+verified answers, signed and encrypted notifications delivered over HTTP to our app on a real
+socket; forged, stale, replayed and tampered notifications refused and changing nothing; a 500
+retried into exactly one transfer; a lost notification recovered by the scheduler's status
+query; cancelling at WeChat; 2,000 yuan and more with the payee's encrypted real name."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -21,13 +24,16 @@ from app.payments.wechatpay_crypto import (
     encrypt_resource,
     parse_authorization,
     request_message,
+    rsa_decrypt,
+    rsa_encrypt,
     rsa_verify,
 )
 from tests.claims_helpers import team
 from tests.conftest import Api
 from tests.fakes.wechatpay import FakeWeChatPay
+from tests.live_server import gunicorn, post_raw, serve
 
-NOTIFY = "/payments/wechatpay/notify"
+NOTIFY = "/api/v1/payments/wechatpay/notify"
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +47,19 @@ def fake() -> Iterator[FakeWeChatPay]:
 def app(app_factory, fake: FakeWeChatPay):  # type: ignore[no-untyped-def]
     fake.bills.clear()
     fake.refused.clear()
+    fake.real_names.clear()
+    fake.deliveries.clear()
     fake.fail_next = 0
+    fake.notify_down = False
     return app_factory(**fake.app_config())
+
+
+@pytest.fixture
+def live(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Our app on a real socket: WeChat Pay's notifications arrive over HTTP."""
+    with serve(app) as base:
+        app.config["WECHATPAY_NOTIFY_URL"] = base + NOTIFY
+        yield base
 
 
 @pytest.fixture
@@ -60,17 +77,18 @@ DOC = {
             "amount": {"var": "event.amount"},
             "from_account": "101201",
             "to_account": "2202",
+            "payee_name": {"var": "event.supplier"},
             "target": "bill",
             "method": "wechatpay",
             "memo": "货款",
         }
     ],
-    "limits": {"per_run": "1000.00"},
+    "limits": {"per_run": "5000.00"},
 }
 
 
-def setup_bill(api: Api, t: dict, amount: str = "88.00") -> int:
-    r = api.post(f"/businesses/{t['bid']}/contracts", {"document": DOC}, token=t["owner"])
+def setup_bill(api: Api, t: dict, amount: str = "88.00", doc: dict | None = None) -> int:
+    r = api.post(f"/businesses/{t['bid']}/contracts", {"document": doc or DOC}, token=t["owner"])
     assert r.status_code == 201, r.get_json()
     cid = r.get_json()["id"]
     assert (
@@ -95,8 +113,26 @@ def setup_bill(api: Api, t: dict, amount: str = "88.00") -> int:
     return bill
 
 
-def notify(api: Api, headers: dict[str, str], body: bytes):  # type: ignore[no-untyped-def]
-    return api.post(NOTIFY, data=body, headers=headers, token="")
+def notify(live: str, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
+    """POST a notification to our running server, as WeChat Pay does: (status, JSON)."""
+    return post_raw(live + NOTIFY, body, headers)
+
+
+def pay_bill(api: Api, t: dict, amount: str = "88.00") -> Payment:
+    """A deployed contract pays an approved, due bill by WeChat transfer."""
+    bill = setup_bill(api, t, amount)
+    assert (
+        api.post(f"/businesses/{t['bid']}/contracts/process", {}, token=t["owner"]).status_code
+        == 200
+    )
+    p = Payment.get()
+    assert p.target_id == bill
+    return p
+
+
+def verify_clean(app) -> None:  # type: ignore[no-untyped-def]
+    result = app.test_cli_runner().invoke(args=["chain", "verify", "--quiet"])
+    assert result.exit_code == 0, result.output
 
 
 def snapshot() -> tuple[int, ...]:
@@ -109,38 +145,35 @@ def snapshot() -> tuple[int, ...]:
 
 
 def test_transfer_signed_confirmed_by_notification_once(
-    api: Api, t: dict, fake: FakeWeChatPay, app
+    api: Api, t: dict, fake: FakeWeChatPay, app, live: str
 ) -> None:  # type: ignore[no-untyped-def]
-    bill = setup_bill(api, t)
-    api.post(f"/businesses/{t['bid']}/contracts/process", {}, token=t["owner"])
-    p = Payment.get()
+    p = pay_bill(api, t)
     assert p.status == "submitted" and p.provider == "wechatpay"
     assert [r["signature_ok"] for r in fake.requests[-1:]] == [True]
     sent = json.loads(fake.requests[-1]["body"])
     assert sent["out_bill_no"] == p.out_no and sent["transfer_amount"] == 8800
-    assert sent["openid"] == "o-supplier"
-    headers, body = fake.transfer_finished(p.out_no)
-    r = notify(api, headers, body)
-    assert r.status_code == 200, r.get_json()
-    assert Payment.get().status == "succeeded" and Bill.get_by_id(bill).status == "paid"
+    assert sent["openid"] == "o-supplier" and "user_name" not in sent  # under 2,000 yuan
+    assert sent["notify_url"] == live + NOTIFY
+    # The payee confirms; WeChat Pay POSTs the signed, encrypted notification to our server.
+    assert fake.confirm(p.out_no) == 200
+    assert fake.deliveries[-1]["attempts"] == 1
+    assert Payment.get().status == "succeeded" and Bill.get_by_id(p.target_id).status == "paid"
     # The same notification again (WeChat re-sends): refused as a replay, nothing changes.
     before = snapshot()
-    r = notify(api, headers, body)
-    assert r.status_code == 401 and r.get_json()["error"]["code"] == "notification_replayed"
+    status, answer = notify(live, fake.deliveries[-1]["headers"], fake.deliveries[-1]["body"])
+    assert status == 401 and answer["error"]["code"] == "notification_replayed"
     assert snapshot() == before
     # A second notification for the same bill (new id): applied once only.
-    r = notify(api, *fake.transfer_finished(p.out_no))
-    assert r.status_code == 200
+    assert notify(live, *fake.transfer_finished(p.out_no))[0] == 200
     assert Entry.select().where(Entry.source == "contract").count() == 1
-    result = app.test_cli_runner().invoke(args=["chain", "verify", "--quiet"])
-    assert result.exit_code == 0, result.output
+    verify_clean(app)
 
 
 @pytest.mark.parametrize("forgery", ["wrong_key", "stale", "tampered", "probe", "wrong_serial"])
-def test_forged_notifications_refused(api: Api, t: dict, fake: FakeWeChatPay, forgery: str) -> None:
-    setup_bill(api, t)
-    api.post(f"/businesses/{t['bid']}/contracts/process", {}, token=t["owner"])
-    p = Payment.get()
+def test_forged_notifications_refused(
+    api: Api, t: dict, fake: FakeWeChatPay, live: str, forgery: str
+) -> None:
+    p = pay_bill(api, t)
     kw: dict = {}
     if forgery == "wrong_key":
         kw["signing_key"] = RSA.generate(2048)
@@ -148,20 +181,21 @@ def test_forged_notifications_refused(api: Api, t: dict, fake: FakeWeChatPay, fo
         kw["timestamp"] = int(utcnow().timestamp()) - 3600
     elif forgery == "tampered":
         kw["tamper"] = True
+    fake.bills[p.out_no]["state"] = "SUCCESS"  # what a forger would like us to believe
     headers, body = fake.transfer_finished(p.out_no, **kw)
     if forgery == "probe":
         headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"]
     if forgery == "wrong_serial":
         headers["Wechatpay-Serial"] = "PUB_KEY_ID_SOMEONE_ELSE"
     before = snapshot()
-    r = notify(api, headers, body)
-    assert r.status_code == 401, r.get_json()
-    assert r.get_json()["error"]["code"] == "notification_refused"
+    status, answer = notify(live, headers, body)
+    assert status == 401, answer
+    assert answer["error"]["code"] == "notification_refused"
     assert snapshot() == before and Payment.get().status == "submitted"
 
 
 def test_server_error_retried_into_exactly_one_transfer(
-    api: Api, t: dict, fake: FakeWeChatPay, app
+    api: Api, t: dict, fake: FakeWeChatPay, app, live: str
 ) -> None:  # type: ignore[no-untyped-def]
     setup_bill(api, t)
     fake.fail_next = 2
@@ -176,9 +210,10 @@ def test_server_error_retried_into_exactly_one_transfer(
     p = Payment.get()
     assert p.status == "submitted" and p.attempts == 3
     assert list(fake.bills) == [p.out_no]  # one transfer at WeChat Pay
-    assert notify(api, *fake.transfer_finished(p.out_no)).status_code == 200
+    assert fake.confirm(p.out_no) == 200
     with app.app_context():
         assert payments.retry_due(later + dt.timedelta(days=3)) == 0
+        assert payments.reconcile_due(later + dt.timedelta(days=3)) == 0  # nothing to ask
     assert Payment.get().status == "succeeded"
 
 
@@ -194,7 +229,7 @@ def test_our_bad_signature_is_refused_by_wechatpay(
 
 
 def test_jsapi_payment_becomes_payment_received_and_settles(
-    api: Api, t: dict, fake: FakeWeChatPay
+    api: Api, t: dict, fake: FakeWeChatPay, live: str
 ) -> None:
     doc = {
         "name": "收款核销",
@@ -217,7 +252,7 @@ def test_jsapi_payment_becomes_payment_received_and_settles(
         token=t["owner"],
     )
     headers, body = fake.transaction_success(f"SP{t['bid']}Xabc123", 4500, "ORDER-9")
-    assert notify(api, headers, body).status_code == 200
+    assert notify(live, headers, body)[0] == 200
     received = ChainLeaf.get(ChainLeaf.type == "payment.received")
     assert json.loads(received.data)["content"]["amount"] == "45.00"
     api.post(f"/businesses/{t['bid']}/contracts/process", {}, token=t["owner"])
@@ -243,7 +278,9 @@ def test_crypto_round_trips_and_message_layout() -> None:
         decrypt_resource(enc, b"1" * 32)
 
 
-def test_jsapi_collection_order_then_notification(api: Api, t: dict, fake: FakeWeChatPay) -> None:
+def test_jsapi_collection_order_then_notification(
+    api: Api, t: dict, fake: FakeWeChatPay, live: str
+) -> None:
     r = api.post(
         f"/businesses/{t['bid']}/payments/collect",
         {"amount": "45.00", "reference": "ORDER-10", "openid": "o-customer"},
@@ -259,10 +296,171 @@ def test_jsapi_collection_order_then_notification(api: Api, t: dict, fake: FakeW
     )
     assert rsa_verify(fake.merchant_key.public_key(), message, params["paySign"])
     headers, body = fake.transaction_success(params["out_trade_no"], 4500, "ORDER-10")
-    assert notify(api, headers, body).status_code == 200
+    assert notify(live, headers, body)[0] == 200
     content = json.loads(ChainLeaf.get(ChainLeaf.type == "payment.received").data)["content"]
     assert content["reference"] == "ORDER-10" and content["payer"] == "openid:o-payer"
     # An order number of a business that does not exist: refused, nothing recorded.
     before = snapshot()
-    r = notify(api, *fake.transaction_success("SP999999Xdead", 100, "X"))
-    assert r.status_code == 422 and snapshot() == before
+    status, _ = notify(live, *fake.transaction_success("SP999999Xdead", 100, "X"))
+    assert status == 422 and snapshot() == before
+
+
+def leaf_types() -> list[str]:
+    return [leaf.type for leaf in ChainLeaf.select().order_by(ChainLeaf.business_id, ChainLeaf.idx)]
+
+
+def test_lost_notification_recovered_by_status_query(
+    api: Api, t: dict, fake: FakeWeChatPay, app, live: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The payee confirms but no notification ever reaches us: the scheduler asks WeChat Pay."""
+    p = pay_bill(api, t)
+    fake.notify_down = True
+    assert fake.confirm(p.out_no) is None and fake.deliveries == []
+    submitted_at = Payment.get().updated_at
+    with app.app_context():
+        # Not yet due: the first question is asked a minute after submission.
+        assert payments.reconcile_due(submitted_at + dt.timedelta(seconds=30)) == 0
+        assert payments.reconcile_due(submitted_at + dt.timedelta(seconds=61)) == 1
+    p = Payment.get()
+    assert p.status == "succeeded" and p.entry_id is not None
+    assert Bill.get_by_id(p.target_id).status == "paid"
+    asked = [r for r in fake.requests if r["path"].endswith("/out-bill-no/" + p.out_no)]
+    assert len(asked) == 1 and asked[0]["signature_ok"]
+    assert leaf_types()[-1] == "payment.succeeded"
+    # The notification turns up after all (WeChat's late retry): nothing is paid twice.
+    assert notify(live, *fake.transfer_finished(p.out_no))[0] == 200
+    assert Entry.select().where(Entry.source == "contract").count() == 1
+    with app.app_context():
+        assert payments.reconcile_due(utcnow() + dt.timedelta(days=1)) == 0
+    verify_clean(app)
+
+
+def test_unconfirmed_transfer_asked_less_often_without_chain_noise(
+    api: Api, t: dict, fake: FakeWeChatPay, app
+) -> None:  # type: ignore[no-untyped-def]
+    p = pay_bill(api, t)
+    start, leaves = p.updated_at, ChainLeaf.select().count()
+    gaps = []
+    now = start + dt.timedelta(seconds=60)
+    with app.app_context():
+        for _ in range(12):
+            assert payments.reconcile_due(now) == 1
+            nxt = Payment.get().next_attempt_at
+            gaps.append((nxt - now).total_seconds())
+            now = nxt
+    assert Payment.get().status == "submitted"
+    assert gaps == sorted(gaps) and gaps[0] == 60 and gaps[-1] > 600  # backs off
+    assert max(gaps) <= payments.POLL_MAX_SECONDS
+    assert ChainLeaf.select().count() == leaves  # a question that changes nothing is no event
+    # WeChat Pay unreachable for one question: noted, asked again later, then applied.
+    fake.fail_next = 1
+    with app.app_context():
+        payments.reconcile_due(now)
+        p = Payment.get()
+        assert p.status == "submitted" and "500" in p.last_error and p.next_attempt_at > now
+        fake.confirm(p.out_no, "FAIL")  # delivered nowhere useful: notify_url is not served
+        payments.reconcile_due(p.next_attempt_at)
+    p = Payment.get()
+    assert p.status == "failed" and "PAYEE_ACCOUNT_ABNORMAL" in p.last_error
+    assert Bill.get_by_id(p.target_id).status == "approved"  # to be paid another way
+    assert Entry.select().where(Entry.source == "contract").count() == 0
+
+
+def test_owner_cancels_unconfirmed_transfer_at_wechatpay(
+    api: Api, t: dict, fake: FakeWeChatPay, app, live: str
+) -> None:  # type: ignore[no-untyped-def]
+    p = pay_bill(api, t)
+    url = f"/businesses/{t['bid']}/payments/{p.id}/cancel"
+    r = api.post(url, {"reason": "供应商要求改用银行转账"}, token=t["owner"])
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "cancelled"
+    assert fake.bills[p.out_no]["state"] == "CANCELLED"
+    assert Bill.get_by_id(p.target_id).status == "approved"
+    assert leaf_types()[-1] == "payment.cancelled"
+    # The payee can no longer accept it.
+    with pytest.raises(AssertionError):
+        fake.confirm(p.out_no)
+    verify_clean(app)
+
+
+def test_cancel_after_the_payee_confirmed_is_refused_and_books_the_payment(
+    api: Api, t: dict, fake: FakeWeChatPay, app
+) -> None:  # type: ignore[no-untyped-def]
+    p = pay_bill(api, t)
+    fake.notify_down = True
+    fake.confirm(p.out_no)  # money moved; we have not heard yet
+    r = api.post(
+        f"/businesses/{t['bid']}/payments/{p.id}/cancel", {"reason": "x"}, token=t["owner"]
+    )
+    assert r.status_code == 409, r.get_json()
+    assert r.get_json()["error"]["details"]["status"] == "succeeded"
+    assert Payment.get().status == "succeeded" and Bill.get_by_id(p.target_id).status == "paid"
+
+
+def test_two_thousand_yuan_and_more_carries_the_encrypted_real_name(
+    api: Api, t: dict, fake: FakeWeChatPay, app, live: str
+) -> None:  # type: ignore[no-untyped-def]
+    fake.real_names["o-supplier"] = "好味"
+    p = pay_bill(api, t, "2000.00")
+    sent = json.loads(fake.requests[-1]["body"])
+    assert sent["transfer_amount"] == 200000
+    # Only WeChat Pay's private key opens it; the plain name is nowhere in the request.
+    assert "好味" not in fake.requests[-1]["body"]
+    assert rsa_decrypt(fake.platform_key, sent["user_name"]) == "好味"
+    assert p.status == "submitted"
+    assert fake.confirm(p.out_no) == 200
+    assert Payment.get().status == "succeeded"
+    verify_clean(app)
+
+
+def test_real_name_interoperates_with_oaep_sha1_of_another_library() -> None:
+    """Our OAEP parameters are the ones WeChat Pay's SDKs use (SHA-1, MGF1-SHA-1)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding as crypto
+
+    key = RSA.generate(2048)
+    theirs = serialization.load_pem_private_key(key.export_key(), password=None)
+    ct = base64.b64decode(rsa_encrypt(key.public_key(), "张三"))
+    oaep = crypto.OAEP(mgf=crypto.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+    assert theirs.decrypt(ct, oaep).decode() == "张三"
+
+
+@pytest.mark.parametrize("case", ["wrong_name", "no_name"])
+def test_large_transfer_without_the_right_name_fails_cleanly(
+    api: Api, t: dict, fake: FakeWeChatPay, case: str
+) -> None:
+    fake.real_names["o-supplier"] = "好味餐饮" if case == "wrong_name" else "好味"
+    doc = json.loads(json.dumps(DOC))
+    if case == "no_name":
+        del doc["actions"][0]["payee_name"]
+    setup_bill(api, t, "2500.00", doc=doc)
+    api.post(f"/businesses/{t['bid']}/contracts/process", {}, token=t["owner"])
+    p = Payment.get()
+    assert p.status == "failed"
+    assert (
+        Bill.get().status == "approved"
+        and Entry.select().where(Entry.source == "contract").count() == 0
+    )
+    if case == "wrong_name":
+        assert "NAME_NOT_CORRECT" in p.last_error and list(fake.bills) == [p.out_no]
+    else:
+        assert "real name" in p.last_error and fake.bills == {}  # never sent
+
+
+def test_notifications_reach_gunicorn_workers(
+    api: Api, t: dict, fake: FakeWeChatPay, app, database_url: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """As deployed: ./scripts/run's gunicorn worker processes take WeChat Pay's callbacks."""
+    env = {k: str(v) for k, v in fake.app_config().items()}
+    with gunicorn(database_url, tmp_path, env) as base:
+        app.config["WECHATPAY_NOTIFY_URL"] = base + NOTIFY
+        p = pay_bill(api, t)
+        assert fake.confirm(p.out_no) == 200
+        # A replay and a forgery, over the same socket, to the other worker or this one.
+        delivered = fake.deliveries[-1]
+        assert notify(base, delivered["headers"], delivered["body"])[0] == 401
+        forged = fake.transfer_finished(p.out_no, signing_key=RSA.generate(2048))
+        assert notify(base, *forged)[0] == 401
+    p = Payment.get()
+    assert p.status == "succeeded" and Entry.select().where(Entry.source == "contract").count() == 1
+    verify_clean(app)

@@ -1,5 +1,6 @@
-"""The contracts' scheduler jobs: one engine pass and one payment-retry pass every
-CONTRACTS_TICK_SECONDS, in the single scheduler process (scripts/run_scheduler.py).
+"""The contracts' scheduler jobs: one engine pass, one payment-retry pass and one pass asking
+providers about submitted payments every CONTRACTS_TICK_SECONDS, in the single scheduler
+process (scripts/run_scheduler.py).
 
 Both are safe if run twice at once: runs are unique per (version, triggering leaf) and a
 payment's success is applied once under the business lock, so this is about not doing the
@@ -22,13 +23,15 @@ log = logging.getLogger("suanpan.contracts")
 
 
 def contracts_job(app: Flask) -> int:
-    """Announce due bills and schedules, run contracts, then retry payments that are due."""
+    """Announce due bills and schedules, run contracts, retry payments that are due, then ask
+    the providers about submitted payments whose notification has not come."""
     with app.app_context(), db.connection_context():
         runs = engine.tick_all()
-        try:
-            payments.retry_due()
-        except Exception:  # a provider outage must not stop the next tick
-            log.exception("payment retries failed")
+        for step in (payments.retry_due, payments.reconcile_due):
+            try:
+                step()
+            except Exception:  # a provider outage must not stop the next tick
+                log.exception("%s failed", step.__name__)
         return runs
 
 

@@ -4,6 +4,11 @@
 that already has that order number must answer with the existing order rather than pay again
 (WeChat Pay's transfer-bills does, keyed by out_bill_no). A provider raises `ProviderError` for a
 failure worth retrying and `ProviderRefused` for one that is final.
+
+`query` asks where a submitted payment stands. Notifications get lost (our server down, a
+network cut, WeChat giving up after its retries), so the scheduler asks instead of waiting for
+ever (china-facts §9.3: "query the order if no callback arrives"). `cancel` withdraws a
+submission the payee has not accepted yet.
 """
 
 from __future__ import annotations
@@ -22,16 +27,27 @@ class ProviderRefused(Exception):
     """Final: the payment fails and is not retried."""
 
 
+class ProviderNotFound(ProviderRefused):
+    """The provider has no such payment (it never arrived there)."""
+
+
 @dataclass(frozen=True)
 class Submitted:
-    status: str  # submitted (wait for a callback or a bookkeeper) | succeeded
+    """Where a payment stands at the provider."""
+
+    status: str  # submitted (still waiting) | succeeded | failed | cancelled
     provider_ref: str = ""
+    reason: str = ""  # why it failed or was cancelled, in the provider's words
 
 
 class Provider(Protocol):
     name: str
 
     def submit(self, payment: Payment) -> Submitted: ...
+
+    def query(self, payment: Payment) -> Submitted: ...
+
+    def cancel(self, payment: Payment) -> Submitted: ...
 
 
 class ManualProvider:
@@ -41,6 +57,12 @@ class ManualProvider:
 
     def submit(self, payment: Payment) -> Submitted:
         return Submitted("submitted")
+
+    def query(self, payment: Payment) -> Submitted:
+        return Submitted("submitted")  # only the bookkeeper knows; they mark it paid
+
+    def cancel(self, payment: Payment) -> Submitted:
+        return Submitted("cancelled")  # nothing was sent anywhere
 
 
 PROVIDERS: dict[str, Provider] = {"manual": ManualProvider()}

@@ -6,6 +6,11 @@ applied once, under the business lock, and only from a state that can still succ
 callback delivered twice or a retry that races a callback posts one entry. Provider calls run
 outside any database transaction (a slow provider must not hold the write lock); the attempt
 is counted before the call and its result recorded after, each in its own transaction.
+
+A submitted payment is not left to the provider's notification alone: `reconcile_due` (the
+scheduler) asks the provider where it stands, first a minute after submission and then less
+often as it ages (up to every POLL_MAX_SECONDS), so a lost notification delays the books but
+never loses the payment. Each answer is applied exactly as a notification would be.
 """
 
 from __future__ import annotations
@@ -17,15 +22,23 @@ from typing import Any
 from app.chart import PAYMENT_ACCOUNTS
 from app.clock import business_today, iso_utc, utcnow
 from app.db import write_transaction
-from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable, UpstreamError
 from app.events import LedgerEvent, emit
 from app.models import Bill, Payment
 from app.money import format_fen
-from app.payments.providers import ProviderError, ProviderRefused, provider
+from app.payments.providers import (
+    ProviderError,
+    ProviderNotFound,
+    ProviderRefused,
+    Submitted,
+    provider,
+)
 from app.services.posting import EntryInput, LineInput, post_entry
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (30, 120, 600, 1800, 7200)  # after attempt 1, 2, ...
+POLL_FIRST_SECONDS = 60  # first status query after submission
+POLL_MAX_SECONDS = 6 * 3600  # a payee who never confirms is asked about every 6 hours
 FINAL = ("succeeded", "failed", "cancelled")
 TRANSITIONS = {
     "created": ("awaiting_approval", "submitted", "succeeded", "failed", "cancelled"),
@@ -197,20 +210,58 @@ def approve(business_id: int, payment_id: int, actor_id: int, role: str) -> dict
 
 
 def cancel(business_id: int, payment_id: int, actor_id: int, reason: str) -> dict[str, Any]:
+    """Cancel a payment that has not succeeded. One the provider already has is withdrawn
+    there first (WeChat Pay: a transfer the payee has not confirmed); if the money already
+    moved, the provider refuses and so do we."""
     with write_transaction():
         _lock(business_id)
         p = _load(business_id, payment_id)
-        if p.status == "submitted" and p.provider != "manual":
+        # A payment still "created" after an attempt may have reached the provider anyway
+        # (the answer timed out), so it is withdrawn there too before it is cancelled here.
+        at_provider = p.provider != "manual" and (
+            p.status == "submitted" or (p.status == "created" and p.attempts > 0)
+        )
+        if not at_provider:
+            _close(p, "cancelled", actor_id, reason[:200] or "cancelled")
+    if at_provider:
+        try:
+            result = provider(p.provider).cancel(p)
+        except ProviderNotFound:
+            if p.status != "created":
+                raise UpstreamError(
+                    "the provider does not know this payment", code="provider_error"
+                ) from None
+            result = Submitted("cancelled")  # it never got there
+        except ProviderRefused as e:
+            reconcile(business_id, payment_id)  # the refusal usually means it already paid
             raise Conflict(
-                "the provider already has this payment; it can no longer be cancelled here",
+                f"the provider would not cancel it: {e}",
                 code="payment_state",
-            )
-        _move(p, "cancelled", actor_id, reason=reason[:200])
-        if p.target_kind == "bill":
-            Bill.update(status="approved", updated_at=utcnow()).where(
-                (Bill.id == p.target_id) & (Bill.status == "paying")
-            ).execute()
+                details={"status": _load(business_id, payment_id).status},
+            ) from None
+        except ProviderError as e:
+            raise UpstreamError(
+                f"could not reach the provider: {e}", code="provider_error"
+            ) from None
+        if result.status == "cancelled":
+            result = Submitted("cancelled", result.provider_ref, reason[:200] or result.reason)
+        apply_state(business_id, payment_id, result, actor_id)
+        if result.status == "submitted":  # CANCELING: ask again soon
+            with write_transaction():
+                Payment.update(next_attempt_at=utcnow()).where(Payment.id == payment_id).execute()
     return get_payment(business_id, payment_id)
+
+
+def _close(p: Payment, to: str, actor_id: int | None, reason: str) -> None:
+    """Failed or cancelled: a bill being paid goes back to approved, to be paid again."""
+    p.last_error = reason[:300]
+    _move(
+        p, to, actor_id, **({"error": p.last_error} if to == "failed" else {"reason": p.last_error})
+    )
+    if p.target_kind == "bill":
+        Bill.update(status="approved", updated_at=utcnow()).where(
+            (Bill.id == p.target_id) & (Bill.status == "paying")
+        ).execute()
 
 
 def mark_paid(business_id: int, payment_id: int, actor_id: int, reference: str) -> dict[str, Any]:
@@ -239,8 +290,7 @@ def submit(business_id: int, payment_id: int) -> str:
             _lock(business_id)
             p = _load(business_id, payment_id)
             if p.status == "created":
-                p.last_error = str(e)[:300]
-                _move(p, "failed", None, error=p.last_error)
+                _close(p, "failed", None, str(e))
         return "failed"
     except ProviderError as e:
         with write_transaction():
@@ -250,7 +300,7 @@ def submit(business_id: int, payment_id: int) -> str:
                 return p.status
             p.last_error = str(e)[:300]
             if p.attempts >= MAX_ATTEMPTS:
-                _move(p, "failed", None, error=p.last_error, attempts=p.attempts)
+                _close(p, "failed", None, p.last_error)
                 return "failed"
             delay = BACKOFF_SECONDS[min(p.attempts, len(BACKOFF_SECONDS)) - 1]
             p.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
@@ -274,10 +324,28 @@ def submit(business_id: int, payment_id: int) -> str:
         p = _load(business_id, payment_id)
         if p.status == "created":
             p.provider_ref = result.provider_ref[:100]
+            p.next_attempt_at = utcnow() + dt.timedelta(seconds=POLL_FIRST_SECONDS)
             _move(p, "submitted", None, provider_ref=p.provider_ref)
-    if result.status == "succeeded":
-        succeed(business_id, payment_id, None, result.provider_ref)
+    apply_state(business_id, payment_id, result)
     return _load(business_id, payment_id).status
+
+
+def apply_state(
+    business_id: int, payment_id: int, result: Submitted, actor_id: int | None = None
+) -> bool:
+    """What the provider says (an answer, a notification or a query), applied once.
+    False when it changes nothing: still waiting, or already final."""
+    if result.status == "succeeded":
+        return succeed(business_id, payment_id, actor_id, result.provider_ref)
+    if result.status in ("failed", "cancelled"):
+        with write_transaction():
+            _lock(business_id)
+            p = _load(business_id, payment_id)
+            if p.status in FINAL:
+                return False
+            _close(p, result.status, actor_id, result.reason or f"provider: {result.status}")
+        return True
+    return False
 
 
 def succeed(business_id: int, payment_id: int, actor_id: int | None, reference: str) -> bool:
@@ -340,19 +408,8 @@ def _post_effect(p: Payment, actor_id: int | None) -> int:
 
 
 def fail(business_id: int, payment_id: int, reason: str) -> bool:
-    """The provider says it did not pay (a refused or cancelled transfer). False if final."""
-    with write_transaction():
-        _lock(business_id)
-        p = _load(business_id, payment_id)
-        if p.status in FINAL:
-            return False
-        p.last_error = reason[:300]
-        _move(p, "failed", None, error=p.last_error)
-        if p.target_kind == "bill":
-            Bill.update(status="approved", updated_at=utcnow()).where(
-                (Bill.id == p.target_id) & (Bill.status == "paying")
-            ).execute()
-    return True
+    """The provider says it did not pay. False if the payment was already final."""
+    return apply_state(business_id, payment_id, Submitted("failed", reason=reason))
 
 
 def due_payments(now: dt.datetime, limit: int = 100) -> list[tuple[int, int]]:
@@ -371,4 +428,55 @@ def retry_due(now: dt.datetime | None = None) -> int:
     pairs = due_payments(now or utcnow())
     for business_id, payment_id in pairs:
         submit(business_id, payment_id)
+    return len(pairs)
+
+
+def reconcile(business_id: int, payment_id: int, now: dt.datetime | None = None) -> str:
+    """Ask the provider about one submitted payment and apply the answer; schedule the next
+    question while it is still pending. Returns the status afterwards."""
+    p = _load(business_id, payment_id)
+    if p.status != "submitted":
+        return p.status
+    now = now or utcnow()
+    try:
+        result = provider(p.provider).query(p)
+        error = ""
+    except (ProviderError, ProviderRefused) as e:  # money may be in flight: never give up here
+        result, error = Submitted("submitted"), str(e)[:300]
+    if apply_state(business_id, payment_id, result):
+        return _load(business_id, payment_id).status
+    with write_transaction():
+        _lock(business_id)
+        p = _load(business_id, payment_id)
+        if p.status == "submitted":
+            age = max(0.0, (now - p.updated_at).total_seconds())
+            delay = min(POLL_MAX_SECONDS, max(POLL_FIRST_SECONDS, age / 2))
+            p.next_attempt_at = now + dt.timedelta(seconds=delay)
+            if error:
+                p.last_error = error
+            p.save()
+    return p.status
+
+
+def due_queries(now: dt.datetime, limit: int = 100) -> list[tuple[int, int]]:
+    """(business, payment) pairs submitted to a provider that can be asked, and due."""
+    rows = (
+        Payment.select(Payment.business, Payment.id)
+        .where(
+            (Payment.status == "submitted")
+            & (Payment.provider != "manual")
+            & (Payment.next_attempt_at <= now)
+        )
+        .order_by(Payment.next_attempt_at)
+        .limit(limit)
+    )
+    return [(r.business_id, r.id) for r in rows]
+
+
+def reconcile_due(now: dt.datetime | None = None) -> int:
+    """The scheduler's job: ask about every submitted payment that is due. Returns how many."""
+    now = now or utcnow()
+    pairs = due_queries(now)
+    for business_id, payment_id in pairs:
+        reconcile(business_id, payment_id, now)
     return len(pairs)

@@ -6,6 +6,12 @@ payment notifications (JSAPI collection, transfer results) that come back.
   answer (`WAIT_USER_CONFIRM` plus `package_info`) leaves the payment submitted: the payee
   confirms in the mini program (`wx.requestMerchantTransfer`), and the result arrives as a
   `MCHTRANSFER.BILL.FINISHED` notification.
+- A notification may never come (our server was down past WeChat's retries, or the network
+  ate it), so the scheduler also asks: `GET .../transfer-bills/out-bill-no/{out_bill_no}`
+  (`query`), and an owner may withdraw a bill the payee has not confirmed (`cancel`, `POST
+  .../out-bill-no/{out_bill_no}/cancel`).
+- 2,000 yuan or more needs the payee's real name, sent as `user_name` encrypted with the
+  platform public key (RSA-OAEP), with `Wechatpay-Serial` naming that key (§9.5).
 - Every response is verified with the platform public key before it is believed.
 - Notifications: signature and freshness checked, the notification id recorded (a replay is
   refused), the resource decrypted with the APIv3 key. `TRANSACTION.SUCCESS` (a customer paid)
@@ -36,16 +42,29 @@ from app.errors import ApiError, NotFound, Unauthorized, UpstreamError
 from app.models import Payment, PaymentNotice, User
 from app.payments import books
 from app.payments import service as payments
-from app.payments.providers import ProviderError, ProviderRefused, Submitted
+from app.payments.providers import ProviderError, ProviderNotFound, ProviderRefused, Submitted
 from app.payments.wechatpay_crypto import (
     SignatureError,
     authorization,
     decrypt_resource,
+    rsa_encrypt,
     rsa_sign,
     verify,
 )
 
 TRANSFER_PATH = "/v3/fund-app/mch-transfer/transfer-bills"
+REAL_NAME_FROM = 200_000  # fen: from 2,000 yuan a transfer must carry the payee's real name
+# transfer-bills states (§9.5) and what they mean for our payment
+TRANSFER_STATES = {
+    "ACCEPTED": "submitted",
+    "PROCESSING": "submitted",
+    "WAIT_USER_CONFIRM": "submitted",
+    "TRANSFERING": "submitted",
+    "CANCELING": "submitted",
+    "SUCCESS": "succeeded",
+    "FAIL": "failed",
+    "CANCELLED": "cancelled",
+}
 JSAPI_PATH = "/v3/pay/transactions/jsapi"
 
 
@@ -134,13 +153,15 @@ class WeChatPayProvider:
         data = json.loads(raw or b"{}")
         if status >= 500 or status == 429:
             raise ProviderError(f"WeChat Pay {status}: {data.get('code')} {data.get('message')}")
+        if status == 404:
+            raise ProviderNotFound(f"WeChat Pay 404: {data.get('code')} {data.get('message')}")
         if status >= 400:
             raise ProviderRefused(f"WeChat Pay {status}: {data.get('code')} {data.get('message')}")
         return data
 
     def submit(self, payment: Payment) -> Submitted:
         openid = _openid(payment.payee)
-        body = {
+        body: dict[str, Any] = {
             "appid": self.s.appid,
             "out_bill_no": payment.out_no,
             "transfer_scene_id": self.s.transfer_scene_id,
@@ -152,17 +173,43 @@ class WeChatPayProvider:
                 {"info_type": "报销类型", "info_content": (payment.memo or "报销")[:32]}
             ],
         }
-        if payment.amount >= 200_000:
-            raise ProviderRefused(
-                "2,000 yuan or more needs the payee's encrypted real name; pay it by hand"
-            )
-        data = self._call("POST", TRANSFER_PATH, body)
-        state = data.get("state", "")
-        if state == "SUCCESS":
-            return Submitted("succeeded", data.get("transfer_bill_no", ""))
-        if state in ("FAIL", "CANCELLED"):
-            raise ProviderRefused(f"WeChat Pay transfer {state}")
-        return Submitted("submitted", data.get("transfer_bill_no", ""))
+        if payment.amount >= REAL_NAME_FROM:
+            name = payment.payee_name.strip()
+            if not name:
+                raise ProviderRefused(
+                    "WeChat Pay needs the payee's real name (payee_name) for 2,000 yuan or more"
+                )
+            body["user_name"] = rsa_encrypt(self.s.platform_key, name)
+        return _state(self._call("POST", TRANSFER_PATH, body))
+
+    def query(self, payment: Payment) -> Submitted:
+        """Where the transfer stands (the answer a lost notification would have given)."""
+        path = f"{TRANSFER_PATH}/out-bill-no/{payment.out_no}"
+        try:
+            data = self._call("GET", path, None)
+        except ProviderRefused as e:  # even a 404: a payment is never given up on by a query
+            raise ProviderError(str(e)) from None
+        return _state(data)
+
+    def cancel(self, payment: Payment) -> Submitted:
+        """Withdraw a transfer the payee has not confirmed; WeChat answers CANCELING or
+        CANCELLED, or refuses when the money already moved."""
+        return _state(
+            self._call("POST", f"{TRANSFER_PATH}/out-bill-no/{payment.out_no}/cancel", None)
+        )
+
+
+def _state(data: dict[str, Any]) -> Submitted:
+    state = str(data.get("state", ""))
+    status = TRANSFER_STATES.get(state)
+    if status is None:
+        raise ProviderError(f"WeChat Pay answered an unknown transfer state {state!r}")
+    reason = f"WeChat Pay transfer {state}" + (
+        f": {data['fail_reason']}" if data.get("fail_reason") else ""
+    )
+    return Submitted(
+        status, str(data.get("transfer_bill_no", "")), reason if status != "submitted" else ""
+    )
 
 
 def create_jsapi_order(
@@ -262,14 +309,14 @@ def _apply(event_type: str, r: dict[str, Any]) -> str:
         p = Payment.get_or_none(Payment.out_no == r.get("out_bill_no"))
         if p is None:
             raise ApiError("unknown transfer", code="unknown_order", status=422)
-        state = r.get("state")
-        if state == "SUCCESS":
-            payments.succeed(p.business_id, p.id, None, r.get("transfer_bill_no", ""))
-            return "succeeded"
-        if state in ("FAIL", "CANCELLED"):
-            payments.fail(p.business_id, p.id, f"WeChat Pay transfer {state}")
-            return "failed"
-        return "ignored"
+        try:
+            result = _state(r)
+        except ProviderError as e:
+            raise ApiError(str(e), code="unknown_state", status=422) from None
+        if result.status == "submitted":
+            return "ignored"
+        payments.apply_state(p.business_id, p.id, result)
+        return result.status
     if event_type == "TRANSACTION.SUCCESS":
         bid = _business_of(r.get("out_trade_no", ""))
         total = int(r.get("amount", {}).get("total", 0))

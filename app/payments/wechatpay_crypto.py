@@ -8,6 +8,9 @@
   captured callback cannot be replayed later; a replay within the window is refused by the
   notification id (app.payments.wechatpay).
 - Callback resources: AEAD_AES_256_GCM with the 32-byte APIv3 key; the tag is the last 16 bytes.
+- Sensitive request fields (a transfer's `user_name`, §9.5): RSAES-OAEP with SHA-1 and MGF1-SHA-1
+  under the platform public key (what wechatpayv3's `rsa_encrypt` and the official SDKs use), sent
+  with `Wechatpay-Serial` naming that key so WeChat Pay knows which private key decrypts it.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import base64
 import secrets
 from collections.abc import Mapping
 
-from Crypto.Cipher import AES
-from Crypto.Hash import SHA256
+from Crypto.Cipher import AES, PKCS1_OAEP
+from Crypto.Hash import SHA1, SHA256
 from Crypto.PublicKey import RSA
 from Crypto.Signature import pkcs1_15
 
@@ -161,3 +164,22 @@ def encrypt_resource(plaintext: bytes, apiv3_key: bytes, nonce: str, ad: str) ->
         "associated_data": ad,
         "nonce": nonce,
     }
+
+
+def rsa_encrypt(public_key: RSA.RsaKey, text: str) -> str:
+    """A sensitive field for WeChat Pay: OAEP (SHA-1, MGF1-SHA-1) under its public key, base64.
+
+    OAEP is randomised, so the same name encrypts differently each time; only the holder of the
+    platform private key (WeChat Pay, or the fake server in tests) can read it.
+    """
+    cipher = PKCS1_OAEP.new(public_key, hashAlgo=SHA1)
+    return base64.b64encode(cipher.encrypt(text.encode("utf-8"))).decode()
+
+
+def rsa_decrypt(private_key: RSA.RsaKey, ciphertext: str) -> str:
+    """The inverse of rsa_encrypt (WeChat Pay's side; the fake server uses it)."""
+    try:
+        raw = base64.b64decode(ciphertext, validate=True)
+        return PKCS1_OAEP.new(private_key, hashAlgo=SHA1).decrypt(raw).decode("utf-8")
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise SignatureError("the field does not decrypt with the platform key") from None

@@ -6,8 +6,17 @@ key, the merchant id, the serial and a timestamp within 5 minutes; a bad one get
 Every answer is signed with the platform key (§9.2). `transfer-bills` is idempotent by
 `out_bill_no`, as the real one is; `fail_next` makes the next calls answer 500 SYSTEM_ERROR.
 
+Transfers (§9.5): a bill starts WAIT_USER_CONFIRM; `confirm` / `reject` play the payee, and
+the bill's state is what `GET .../out-bill-no/{no}` answers and `POST .../cancel` changes (only
+before the payee confirms). From 2,000 yuan the request must carry `user_name`, RSA-OAEP
+encrypted with the platform key and announced by `Wechatpay-Serial`; the fake decrypts it and
+fails the transfer (NAME_NOT_CORRECT) when it is not the payee's real name (`real_names`).
+
 It also builds the notifications WeChat Pay sends (§9.3): signed with the platform key, the
 resource encrypted with AEAD_AES_256_GCM under the APIv3 key; and forged ones for the tests.
+`deliver` POSTs one over HTTP to the bill's `notify_url`, as WeChat Pay does, and re-sends it
+(a few quick retries here; WeChat's own schedule is 15 s up to hours) until it is acknowledged
+with a 2xx; `notify_down` makes a confirmation happen without any notification arriving.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import json
 import secrets
 import threading
 import time
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +38,7 @@ from app.payments.wechatpay_crypto import (
     parse_authorization,
     request_message,
     response_headers,
+    rsa_decrypt,
     rsa_verify,
 )
 
@@ -48,6 +59,9 @@ class FakeWeChatPay:
         self.requests: list[dict[str, Any]] = []
         self.refused: list[str] = []
         self.fail_next = 0
+        self.real_names: dict[str, str] = {}  # openid -> the payee's real name
+        self.deliveries: list[dict[str, Any]] = []  # notifications sent: url, status, attempts
+        self.notify_down = False  # True: events happen, but no notification is sent
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,8 +70,13 @@ class FakeWeChatPay:
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
-                status, answer = fake.handle("POST", self.path, dict(self.headers), body)
+                self._answer("POST", self.rfile.read(length).decode())
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._answer("GET", "")
+
+            def _answer(self, method: str, body: str) -> None:
+                status, answer = fake.handle(method, self.path, dict(self.headers), body)
                 raw = json.dumps(answer, ensure_ascii=False)
                 self.send_response(status)
                 for k, v in response_headers(
@@ -85,7 +104,9 @@ class FakeWeChatPay:
         self.server.shutdown()
         self.server.server_close()
 
-    def app_config(self) -> dict[str, str]:
+    def app_config(
+        self, notify_url: str = "https://example.invalid/api/v1/payments/wechatpay/notify"
+    ) -> dict[str, str]:
         """What our app needs to talk to this server (keys inline: nothing written to disk)."""
         return {
             "WECHATPAY_MCHID": self.mchid,
@@ -96,7 +117,7 @@ class FakeWeChatPay:
             "WECHATPAY_PUBLIC_KEY_ID": self.platform_key_id,
             "WECHATPAY_APIV3_KEY": self.apiv3_key.decode(),
             "WECHATPAY_API_BASE": self.base_url,
-            "WECHATPAY_NOTIFY_URL": "https://example.invalid/api/v1/payments/wechatpay/notify",
+            "WECHATPAY_NOTIFY_URL": notify_url,
             "WECHATPAY_TIMEOUT_SECONDS": "5",
         }
 
@@ -128,6 +149,12 @@ class FakeWeChatPay:
         if self.fail_next > 0:
             self.fail_next -= 1
             return 500, {"code": "SYSTEM_ERROR", "message": "系统繁忙，请稍后重试"}
+        if method == "GET":
+            return self._query(path)
+        if path.startswith(TRANSFER + "/out-bill-no/") and path.endswith("/cancel"):
+            return self._cancel(
+                path.removeprefix(TRANSFER + "/out-bill-no/").removesuffix("/cancel")
+            )
         req = json.loads(body)
         if path == JSAPI:
             if req.get("mchid") != self.mchid:
@@ -140,20 +167,105 @@ class FakeWeChatPay:
             return 404, {"code": "NOT_FOUND", "message": path}
         no = req["out_bill_no"]
         if no not in self.bills:  # idempotent by out_bill_no, like the real one
+            problem = self._check_user_name(req, headers)
+            if problem:
+                return 400, {"code": "PARAM_ERROR", "message": problem}
+            state, reason = "WAIT_USER_CONFIRM", ""
+            if "user_name" in req:
+                name = rsa_decrypt(self.platform_key, req["user_name"])
+                if self.real_names.get(req["openid"]) != name:
+                    state, reason = "FAIL", "NAME_NOT_CORRECT"
             self.bills[no] = {
                 "out_bill_no": no,
-                "transfer_bill_no": "1330000071100999991182020050700019480001",
+                "transfer_bill_no": "13300000711009999911820200507" + secrets.token_hex(5),
                 "create_time": "2026-03-01T10:00:00+08:00",
-                "state": "WAIT_USER_CONFIRM",
+                "state": state,
+                "fail_reason": reason,
                 "package_info": "affffddafdfafddffda==",
                 "amount": req["transfer_amount"],
                 "openid": req["openid"],
+                "user_name": req.get("user_name"),
+                "notify_url": req.get("notify_url", ""),
             }
         bill = self.bills[no]
-        return 200, {
-            k: bill[k]
-            for k in ("out_bill_no", "transfer_bill_no", "create_time", "state", "package_info")
+        answer = {k: bill[k] for k in ("out_bill_no", "transfer_bill_no", "create_time", "state")}
+        if bill["state"] == "WAIT_USER_CONFIRM":
+            answer["package_info"] = bill["package_info"]
+        if bill["fail_reason"]:
+            answer["fail_reason"] = bill["fail_reason"]
+        return 200, answer
+
+    def _check_user_name(self, req: dict[str, Any], headers: dict[str, str]) -> str:
+        if "user_name" not in req:
+            return "转账金额>=2000元时，user_name必填" if req["transfer_amount"] >= 200_000 else ""
+        if headers.get("Wechatpay-Serial") != self.platform_key_id:
+            return "Wechatpay-Serial 与加密用的公钥不符"
+        try:
+            rsa_decrypt(self.platform_key, req["user_name"])
+        except SignatureError:
+            return "user_name 解密失败"
+        return ""
+
+    def _query(self, path: str) -> tuple[int, dict[str, Any]]:
+        no = path.removeprefix(TRANSFER + "/out-bill-no/")
+        bill = self.bills.get(no) if path.startswith(TRANSFER + "/out-bill-no/") else None
+        if bill is None:
+            return 404, {"code": "NOT_FOUND", "message": "记录不存在"}
+        answer = {
+            "mch_id": self.mchid,
+            "appid": "wx-test-app",
+            "transfer_amount": bill["amount"],
+            "openid": bill["openid"],
+            "update_time": "2026-03-01T10:05:00+08:00",
+            **{k: bill[k] for k in ("out_bill_no", "transfer_bill_no", "create_time", "state")},
         }
+        if bill["fail_reason"]:
+            answer["fail_reason"] = bill["fail_reason"]
+        return 200, answer
+
+    def _cancel(self, no: str) -> tuple[int, dict[str, Any]]:
+        bill = self.bills.get(no)
+        if bill is None:
+            return 404, {"code": "NOT_FOUND", "message": "记录不存在"}
+        if bill["state"] not in ("ACCEPTED", "WAIT_USER_CONFIRM", "CANCELLED"):
+            return 400, {"code": "INVALID_REQUEST", "message": f"当前状态{bill['state']}不可撤销"}
+        bill["state"] = "CANCELLED"
+        return 200, {
+            "out_bill_no": no,
+            "transfer_bill_no": bill["transfer_bill_no"],
+            "state": "CANCELLED",
+            "update_time": "2026-03-01T10:06:00+08:00",
+        }
+
+    # --- the payee ----------------------------------------------------------------------
+
+    def confirm(self, out_bill_no: str, state: str = "SUCCESS") -> int | None:
+        """The payee confirms in the mini program (or the transfer fails): the bill takes
+        `state` and WeChat Pay notifies `notify_url` over HTTP, unless `notify_down`.
+        Returns the HTTP status our server finally answered (None: nothing was sent)."""
+        bill = self.bills[out_bill_no]
+        if bill["state"] != "WAIT_USER_CONFIRM":
+            raise AssertionError(f"bill {out_bill_no} is {bill['state']}, not waiting")
+        bill["state"] = state
+        if state == "FAIL":
+            bill["fail_reason"] = "PAYEE_ACCOUNT_ABNORMAL"
+        if self.notify_down:
+            return None
+        headers, body = self.transfer_finished(out_bill_no, state)
+        return self.deliver(bill["notify_url"], headers, body)
+
+    def deliver(self, url: str, headers: dict[str, str], body: bytes, attempts: int = 3) -> int:
+        """POST a notification to our server, re-sending on anything but 2xx, as WeChat does."""
+        status = 0
+        for attempt in range(1, attempts + 1):
+            status = self.send(url, headers, body)
+            if 200 <= status < 300:
+                break
+            time.sleep(0.05 * attempt)
+        self.deliveries.append(
+            {"url": url, "status": status, "attempts": attempt, "headers": headers, "body": body}
+        )
+        return status
 
     # --- notifications ------------------------------------------------------------------
 
@@ -205,6 +317,7 @@ class FakeWeChatPay:
             "mch_id": self.mchid,
             "transfer_amount": bill["amount"],
             "openid": bill["openid"],
+            **({"fail_reason": bill["fail_reason"]} if bill.get("fail_reason") else {}),
         }
         return self.notification("MCHTRANSFER.BILL.FINISHED", resource, **kw)
 
@@ -232,5 +345,7 @@ class FakeWeChatPay:
         try:
             with urllib.request.urlopen(req, timeout=5) as resp:
                 return resp.status
-        except urllib.error.HTTPError as e:  # type: ignore[attr-defined]
+        except urllib.error.HTTPError as e:
             return e.code
+        except OSError:  # our server is down: WeChat sees a failed delivery
+            return 0
