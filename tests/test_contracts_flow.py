@@ -410,7 +410,7 @@ def test_schedule_pays_rent_once_per_month(api: Api, t: dict) -> None:
                 "payee": "landlord:li",
                 "amount": 300_000,
                 "from_account": "1002",
-                "to_account": "5602",
+                "to_account": "560204",
                 "memo": "房租",
             },
         ],
@@ -457,3 +457,27 @@ def test_versions_are_immutable_in_the_database(api: Api, t: dict) -> None:
     with pytest.raises(Exception, match="immutable"), db.atomic():
         ContractVersion.update(document="{}").where(ContractVersion.id == v.id).execute()
     assert ContractVersion.get_by_id(v.id).document == v.document
+
+
+def test_accounts_checked_against_the_chart_on_save_and_deploy(api: Api, t: dict) -> None:
+    """A contract naming an account payments cannot post to is refused before it can pay."""
+    before = ChainLeaf.select().count()
+    for code, want in (("9999", "unknown_account"), ("5602", "account_not_leaf")):
+        doc = pay_bill_doc()
+        doc["actions"][0]["to_account"] = code
+        r = create(api, t, doc)
+        assert r.status_code == 422, r.get_json()
+        err = r.get_json()["error"]
+        assert err["code"] == want and err["details"]["path"] == "actions[0].to_account"
+    assert Contract.select().count() == 0 and ChainLeaf.select().count() == before
+    # Saved while 1002 took postings; then the bank account got sub-accounts: deploy refuses.
+    c = create(api, t, pay_bill_doc()).get_json()
+    r = api.post(
+        f"/businesses/{t['bid']}/accounts",
+        {"parent": "1002", "name": "招商银行 8888"},
+        token=t["owner"],
+    )
+    assert r.status_code == 201, r.get_json()
+    r = api.post(f"/businesses/{t['bid']}/contracts/{c['id']}/deploy", {}, token=t["owner"])
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "account_not_leaf"
+    assert Contract.get_by_id(c["id"]).deployed_version is None

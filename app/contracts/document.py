@@ -227,6 +227,21 @@ def version_hash(doc: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(doc)).hexdigest()
 
 
+ACCOUNT_KEYS = ("from_account", "to_account")
+
+
+def account_codes(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """(path, code) for every account a valid document names, so the business's chart can be
+    checked when the contract is saved or deployed instead of when a payment succeeds."""
+    out = []
+    for i, a in enumerate(doc["actions"]):
+        path = f"actions[{i}]"
+        out += [(f"{path}.{k}", a[k]) for k in ACCOUNT_KEYS if k in a]
+        for j, line in enumerate(a.get("lines", []) if a["type"] == "post_entry" else []):
+            out.append((f"{path}.lines[{j}].account", line["account"]))
+    return out
+
+
 @dataclass(frozen=True)
 class Limits:
     per_run: int | None

@@ -13,11 +13,18 @@ from typing import Any
 
 from app.chain_store import next_leaf_index
 from app.clock import iso_utc, utcnow
-from app.contracts.document import canonical, trigger_type, validate, version_hash
+from app.contracts.document import (
+    account_codes,
+    canonical,
+    trigger_type,
+    validate,
+    version_hash,
+)
 from app.db import write_transaction
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, Unprocessable
 from app.events import LedgerEvent, emit
-from app.models import Contract, ContractRun, ContractVersion
+from app.models import Account, Contract, ContractRun, ContractVersion
+from app.services.accounts import parent_codes
 
 
 def _version_dict(v: ContractVersion) -> dict[str, Any]:
@@ -102,10 +109,40 @@ def _add_version(c: Contract, doc: dict[str, Any], actor_id: int, number: int) -
     return v
 
 
+def check_accounts(business_id: int, doc: dict[str, Any]) -> None:
+    """Every account the contract names must exist, be active and take postings (no parent
+    account) in this business's chart: found when the owner saves or deploys it, not months
+    later when a payment has already left and its posting is refused."""
+    codes = account_codes(doc)
+    found = {
+        a.code: a
+        for a in Account.select().where(
+            (Account.business == business_id) & Account.code.in_([c for _, c in codes])
+        )
+    }
+    parents = parent_codes(business_id)
+    for path, code in codes:
+        a = found.get(code)
+        if a is None:
+            raise Unprocessable(
+                f"{path}: account {code} does not exist in this business's chart",
+                code="unknown_account",
+                details={"path": path, "account": code},
+            )
+        if not a.is_active or code in parents:
+            why = "is inactive" if not a.is_active else "has sub-accounts; name one of them"
+            raise Unprocessable(
+                f"{path}: account {code} {why}",
+                code="account_not_leaf" if a.is_active else "inactive_account",
+                details={"path": path, "account": code},
+            )
+
+
 def create_contract(
     business_id: int, actor_id: int, doc: dict[str, Any], template: str = ""
 ) -> dict[str, Any]:
     validate(doc)
+    check_accounts(business_id, doc)
     now = utcnow()
     with write_transaction():
         c = Contract.create(
@@ -126,6 +163,7 @@ def edit_contract(
 ) -> dict[str, Any]:
     """A new version; the deployed one keeps running until the new one is deployed."""
     validate(doc)
+    check_accounts(business_id, doc)
     with write_transaction():
         c = load(business_id, contract_id)
         last = (
@@ -158,6 +196,7 @@ def deploy(
             )
         v = _version(c.id, version)
         doc = json.loads(v.document)
+        check_accounts(business_id, doc)  # the chart may have changed since it was saved
         c.deployed_version, c.deployed_by = v.version, actor_id
         c.deployed_leaf = next_leaf_index(business_id)  # the deployment leaf itself
         c.priority, c.enabled, c.updated_at = doc.get("priority", 100), True, utcnow()
