@@ -464,3 +464,57 @@ def test_notifications_reach_gunicorn_workers(
     p = Payment.get()
     assert p.status == "succeeded" and Entry.select().where(Entry.source == "contract").count() == 1
     verify_clean(app)
+
+
+def test_payee_confirms_in_the_app_then_refresh_books_it(
+    api: Api, t: dict, fake: FakeWeChatPay, app
+) -> None:  # type: ignore[no-untyped-def]
+    """商家转账's confirmation step: the payee sees the transfer, gets the parameters for
+    wx.requestMerchantTransfer, accepts, and asks for the result without waiting for the
+    notification."""
+    from app.models import User
+
+    emma = User.get(User.username == "emma")
+    User.update(wechat_openid="o-emma").where(User.id == emma.id).execute()
+    bid = t["bid"]
+    waiting = f"/businesses/{bid}/payments/to-confirm"
+    assert api.get(waiting, token=t["employee"]).get_json()["items"] == []
+    r = api.post(
+        f"/businesses/{bid}/bills",
+        {
+            "supplier": "Emma",
+            "payee": f"user:{emma.id}",
+            "amount": "66.00",
+            "due_date": "2026-01-01",
+        },
+        token=t["owner"],
+    )
+    bill = r.get_json()["id"]
+    api.post(f"/businesses/{bid}/bills/{bill}/approve", {}, token=t["owner"])
+    r = api.post(f"/businesses/{bid}/contracts", {"document": DOC}, token=t["owner"])
+    api.post(f"/businesses/{bid}/contracts/{r.get_json()['id']}/deploy", {}, token=t["owner"])
+    api.post(f"/businesses/{bid}/contracts/process", {}, token=t["owner"])
+    p = Payment.get()
+    assert p.status == "submitted" and json.loads(fake.requests[-1]["body"])["openid"] == "o-emma"
+    [item] = api.get(waiting, token=t["employee"]).get_json()["items"]
+    assert item["id"] == p.id and item["amount"] == "66.00"
+    assert item["confirm"] == {
+        "mchId": fake.mchid,
+        "appId": "wx-test-app",
+        "package": fake.bills[p.out_no]["package_info"],
+        "openId": "o-emma",
+    }
+    # Somebody else's transfer is neither listed nor refreshable for them.
+    assert api.get(waiting, token=t["viewer"]).get_json()["items"] == []
+    refresh = f"/businesses/{bid}/payments/{p.id}/refresh"
+    assert api.post(refresh, {}, token=t["viewer"]).status_code == 404
+    r = api.post(refresh, {}, token=t["employee"])
+    assert r.status_code == 200 and r.get_json()["waiting_for_payee"] is True
+    assert "payee" not in r.get_json()  # the payee sees their payment, not the books
+    fake.notify_down = True
+    fake.confirm(p.out_no)
+    r = api.post(refresh, {}, token=t["employee"])
+    assert r.get_json()["status"] == "succeeded"
+    assert api.get(waiting, token=t["employee"]).get_json()["items"] == []
+    assert Entry.select().where(Entry.source == "contract").count() == 1
+    verify_clean(app)

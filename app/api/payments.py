@@ -74,7 +74,7 @@ def approve_payment(business_id: int, payment_id: int, body: EmptyBody) -> dict[
 @route(
     "/businesses/<int:business_id>/payments/<int:payment_id>/cancel",
     "POST",
-    summary="Cancel (reject) a payment not yet with a provider",
+    summary="Cancel (reject) a payment; one already at WeChat Pay is withdrawn there first",
     tag="payments",
     body=CancelBody,
     action="approve_payments",
@@ -95,6 +95,31 @@ def cancel_payment(business_id: int, payment_id: int, body: CancelBody) -> dict[
 )
 def mark_paid(business_id: int, payment_id: int, body: MarkPaidBody) -> dict[str, Any]:
     return service.mark_paid(business_id, payment_id, g.user_id, body.reference)
+
+
+@route(
+    "/businesses/<int:business_id>/payments/to-confirm",
+    "GET",
+    summary="The caller's own WeChat transfers waiting for them to accept, with the "
+    "wx.requestMerchantTransfer parameters",
+    tag="payments",
+    action="receive_payments",
+)
+def payments_to_confirm(business_id: int) -> dict[str, Any]:
+    return {"items": service.to_confirm(business_id, g.user_id)}
+
+
+@route(
+    "/businesses/<int:business_id>/payments/<int:payment_id>/refresh",
+    "POST",
+    summary="Ask the provider where a submitted payment stands now (the payee or whoever pays)",
+    tag="payments",
+    body=EmptyBody,
+    action="receive_payments",
+    errors=[404, 502],
+)
+def refresh_payment(business_id: int, payment_id: int, body: EmptyBody) -> dict[str, Any]:
+    return service.refresh(business_id, payment_id, g.user_id, g.membership.role)
 
 
 class CollectBody(Body):

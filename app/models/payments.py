@@ -96,6 +96,8 @@ class Payment(BaseModel):
     attempts = IntegerField(default=0)
     next_attempt_at = DateTimeField(null=True)
     provider_ref = CharField(max_length=100, default="")
+    # WeChat Pay transfers: the package the payee confirms with (wx.requestMerchantTransfer)
+    confirm_package = TextField(default="")
     last_error = CharField(max_length=300, default="")
     entry = ForeignKeyField(Entry, null=True, backref="+")
     business_date = DateField()  # the day the limits count it against

@@ -38,6 +38,7 @@ class Submitted:
     status: str  # submitted (still waiting) | succeeded | failed | cancelled
     provider_ref: str = ""
     reason: str = ""  # why it failed or was cancelled, in the provider's words
+    confirm_package: str = ""  # what the payee confirms with, when the provider asks them to
 
 
 class Provider(Protocol):

@@ -71,6 +71,7 @@ def payment_dict(p: Payment) -> dict[str, Any]:
         "attempts": p.attempts,
         "next_attempt_at": iso_utc(p.next_attempt_at),
         "provider_ref": p.provider_ref,
+        "waiting_for_payee": p.status == "submitted" and bool(p.confirm_package),
         "last_error": p.last_error,
         "entry": p.entry_id,
         "run": p.run_id,
@@ -324,6 +325,7 @@ def submit(business_id: int, payment_id: int) -> str:
         p = _load(business_id, payment_id)
         if p.status == "created":
             p.provider_ref = result.provider_ref[:100]
+            p.confirm_package = result.confirm_package
             p.next_attempt_at = utcnow() + dt.timedelta(seconds=POLL_FIRST_SECONDS)
             _move(p, "submitted", None, provider_ref=p.provider_ref)
     apply_state(business_id, payment_id, result)
@@ -480,3 +482,66 @@ def reconcile_due(now: dt.datetime | None = None) -> int:
     for business_id, payment_id in pairs:
         reconcile(business_id, payment_id, now)
     return len(pairs)
+
+
+def _payee_ids(user_id: int) -> list[str]:
+    """How a payment names this user as its payee."""
+    from app.models import User
+
+    user = User.get_or_none(User.id == user_id)
+    ids = [f"user:{user_id}"]
+    if user is not None and user.wechat_openid:
+        ids.append(f"openid:{user.wechat_openid}")
+    return ids
+
+
+def to_confirm(business_id: int, user_id: int) -> list[dict[str, Any]]:
+    """The caller's own transfers waiting for them to accept (商家转账's confirmation step),
+    with what the mini program passes to wx.requestMerchantTransfer."""
+    from app.models import User
+    from app.payments import wechatpay
+
+    s = wechatpay.settings()
+    rows = (
+        Payment.select()
+        .where(
+            (Payment.business == business_id)
+            & (Payment.status == "submitted")
+            & (Payment.provider == "wechatpay")
+            & (Payment.confirm_package != "")
+            & Payment.payee.in_(_payee_ids(user_id))
+        )
+        .order_by(Payment.id)
+    )
+    user = User.get_by_id(user_id)
+    out = []
+    for p in rows:
+        openid = p.payee.removeprefix("openid:") if p.payee.startswith("openid:") else ""
+        out.append(
+            {
+                "id": p.id,
+                "amount": format_fen(p.amount),
+                "memo": p.memo,
+                "created_at": iso_utc(p.created_at),
+                "confirm": {
+                    "mchId": s.mchid if s else "",
+                    "appId": s.appid if s else "",
+                    "package": p.confirm_package,
+                    "openId": openid or user.wechat_openid or "",
+                },
+            }
+        )
+    return out
+
+
+def refresh(business_id: int, payment_id: int, user_id: int, role: str) -> dict[str, Any]:
+    """Ask the provider now (the payee just confirmed, or a bookkeeper wants to know). Only
+    the payee and the people who pay may; for anyone else the payment does not exist."""
+    p = _load(business_id, payment_id)
+    if role not in ("owner", "bookkeeper") and p.payee not in _payee_ids(user_id):
+        raise NotFound("Payment not found", code="payment_not_found")
+    reconcile(business_id, payment_id)
+    d = get_payment(business_id, payment_id)
+    if role not in ("owner", "bookkeeper"):  # the payee sees their payment, not the books
+        d = {k: d[k] for k in ("id", "amount", "memo", "status", "waiting_for_payee")}
+    return d

@@ -208,7 +208,10 @@ def _state(data: dict[str, Any]) -> Submitted:
         f": {data['fail_reason']}" if data.get("fail_reason") else ""
     )
     return Submitted(
-        status, str(data.get("transfer_bill_no", "")), reason if status != "submitted" else ""
+        status,
+        str(data.get("transfer_bill_no", "")),
+        reason if status != "submitted" else "",
+        str(data.get("package_info", "")) if state == "WAIT_USER_CONFIRM" else "",
     )
 
 

@@ -46,6 +46,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "edit_contracts": ("owner", "bookkeeper"),
     "deploy_contracts": ("owner",),
     "read_payments": ("owner", "bookkeeper", "viewer"),
+    # a payee's own transfers to accept (scoped to the caller in app/payments/service.py)
+    "receive_payments": ("owner", "bookkeeper", "employee", "viewer"),
     "manage_bills": ("owner", "bookkeeper"),
     "approve_payments": ("owner", "bookkeeper"),
     "pay_manual": ("owner", "bookkeeper"),
