@@ -1,8 +1,12 @@
 """Every template end to end through the API: fill the form, deploy, let the event happen,
-run the engine, and see the money move (and the chain stay clean)."""
+run the engine, and see the money move (and the chain stay clean).
+
+Each test runs twice: through the Flask test client, and over HTTP against gunicorn's worker
+processes (as ./scripts/run serves the app), with the same calls encoded the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,7 +14,17 @@ import pytest
 from app.models import Bill, Claim, Entry, EntryLine, Payment, Receivable
 from tests.claims_helpers import team
 from tests.conftest import Api
+from tests.live_server import HttpApi, gunicorn
 from tests.test_contracts_claims import approved_claim
+
+
+@pytest.fixture(params=["wsgi", "gunicorn"])
+def api(request, client, database_url: str, tmp_path) -> Iterator[Api | HttpApi]:  # type: ignore[no-untyped-def]
+    if request.param == "wsgi":
+        yield Api(client)
+        return
+    with gunicorn(database_url, tmp_path) as base:
+        yield HttpApi(base)
 
 
 @pytest.fixture
