@@ -135,6 +135,17 @@ class ProductionConfig(Config):
             found.append("WECHAT_DEV_LOGIN (the development login provider) is on")
         if cls.DATABASE_URL.startswith("sqlite:///:memory:"):
             found.append("DATABASE_URL points at an in-memory database")
+        if cls.WECHATPAY_MCHID:  # WeChat Pay on: it must be able to reach us and be believed
+            if not cls.WECHATPAY_NOTIFY_URL.startswith("https://"):
+                found.append(
+                    "WECHATPAY_NOTIFY_URL must be the public https:// URL of the notify API"
+                )
+            if len(cls.WECHATPAY_APIV3_KEY.encode()) != 32:
+                found.append("WECHATPAY_APIV3_KEY must be the 32-byte APIv3 key")
+            if not cls.WECHATPAY_PUBLIC_KEY_ID:
+                found.append(
+                    "WECHATPAY_PUBLIC_KEY_ID (PUB_KEY_ID_...) is needed to verify WeChat Pay"
+                )
         return found
 
 

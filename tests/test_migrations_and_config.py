@@ -70,6 +70,14 @@ def test_secrets_are_generated_once_into_instance(tmp_path: Path) -> None:
     assert (tmp_path / "inst" / "secrets.json").stat().st_mode & 0o077 == 0
 
 
+WECHATPAY = {
+    "WECHATPAY_MCHID": "1900000109",
+    "WECHATPAY_NOTIFY_URL": "https://shop.example/api/v1/payments/wechatpay/notify",
+    "WECHATPAY_APIV3_KEY": "k" * 32,
+    "WECHATPAY_PUBLIC_KEY_ID": "PUB_KEY_ID_0114232134912410000000000000",
+}
+
+
 def _production(**attrs) -> type:  # type: ignore[no-untyped-def]
     base = {
         "SECRET_KEY": "k" * 40,
@@ -87,6 +95,9 @@ def _production(**attrs) -> type:  # type: ignore[no-untyped-def]
         ({"JWT_SECRET_KEY": "dev"}, "development default"),
         ({"WECHAT_DEV_LOGIN": True}, "development login provider"),
         ({"DATABASE_URL": "sqlite:///:memory:"}, "in-memory"),
+        ({**WECHATPAY, "WECHATPAY_NOTIFY_URL": "http://shop.example/notify"}, "https://"),
+        ({**WECHATPAY, "WECHATPAY_APIV3_KEY": "short"}, "32-byte APIv3 key"),
+        ({**WECHATPAY, "WECHATPAY_PUBLIC_KEY_ID": ""}, "PUB_KEY_ID"),
     ],
 )
 def test_production_refuses_development_defaults(tmp_path: Path, attrs: dict, reason: str) -> None:
@@ -95,8 +106,11 @@ def test_production_refuses_development_defaults(tmp_path: Path, attrs: dict, re
         create_app(cfg)
 
 
-def test_production_starts_with_real_settings(tmp_path: Path) -> None:
-    cfg = _production(INSTANCE_PATH=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'p.db'}")
+@pytest.mark.parametrize("wechatpay", [{}, WECHATPAY])
+def test_production_starts_with_real_settings(tmp_path: Path, wechatpay: dict) -> None:
+    cfg = _production(
+        INSTANCE_PATH=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'p.db'}", **wechatpay
+    )
     app = create_app(cfg)
     assert app.config["JWT_SECRET_KEY"] == "j" * 40
     assert app.extensions["suanpan.wechat"].__class__.__name__ == "_NoWeChat"
