@@ -518,3 +518,19 @@ def test_payee_confirms_in_the_app_then_refresh_books_it(
     assert api.get(waiting, token=t["employee"]).get_json()["items"] == []
     assert Entry.select().where(Entry.source == "contract").count() == 1
     verify_clean(app)
+
+
+def test_scheduler_tick_asks_about_submitted_transfers(
+    api: Api, t: dict, fake: FakeWeChatPay, app
+) -> None:  # type: ignore[no-untyped-def]
+    """The job scripts/run_scheduler.py runs every CONTRACTS_TICK_SECONDS does the asking."""
+    from app.contracts.jobs import contracts_job
+
+    p = pay_bill(api, t)
+    fake.notify_down = True
+    fake.confirm(p.out_no)
+    contracts_job(app)
+    assert Payment.get().status == "submitted"  # not due yet: asked a minute after submission
+    Payment.update(next_attempt_at=utcnow() - dt.timedelta(seconds=1)).execute()
+    contracts_job(app)
+    assert Payment.get().status == "succeeded"
