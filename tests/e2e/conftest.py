@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,26 +89,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base_dir = tmp_path_factory.mktemp("e2e")
+def _database_url(base_dir: Path) -> str:
+    return f"sqlite:///{base_dir / 'suanpan.db'}"
+
+
+@contextmanager
+def run_server(
+    base_dir: Path, extra_env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
+    """gunicorn (2 workers) on a fresh migrated SQLite database in base_dir; yields its base URL.
+    extra_env: more configuration for the app (e.g. a fake WeChat Pay server's)."""
     instance = base_dir / "instance"
-    url = f"sqlite:///{base_dir / 'suanpan.db'}"
+    url = _database_url(base_dir)
     app = create_app(make_config(url, instance))
     with app.app_context(), db.connection_context():
         upgrade()
-    port = _free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "SUANPAN_INSTANCE_PATH": str(instance),
         "SUANPAN_ENV": "development",
+        **(extra_env or {}),
     }
     log = base_dir / "gunicorn.log"
     with open(log, "wb") as out:
@@ -135,6 +144,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+@contextmanager
+def books(base_dir: Path) -> Iterator[None]:
+    """The database of the server run_server(base_dir) started, open in this process (to set
+    up what the API cannot, and to check what happened). Short: the server keeps running."""
+    app = create_app(make_config(_database_url(base_dir), base_dir / "instance"))
+    with app.app_context(), db.connection_context():
+        yield
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with run_server(tmp_path_factory.mktemp("e2e")) as base:
+        yield base
 
 
 class Api:
@@ -200,26 +224,34 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture
-def phone(
-    browser: Any, server: str, request: pytest.FixtureRequest
-) -> Iterator[Callable[..., Any]]:
-    """phone(**overrides) -> a new page in a fresh iPhone-sized context (its own storage)."""
+@contextmanager
+def phones(browser: Any, base: str) -> Iterator[Callable[..., Any]]:
+    """phone(**overrides) -> a new page in a fresh iPhone-sized context (its own storage) on
+    base; uncaught errors in any page fail the test."""
     contexts = []
+    errors: list[str] = []
 
     def make(**overrides: Any) -> Any:
-        ctx = browser.new_context(base_url=server, **{**PHONE, **overrides})
+        ctx = browser.new_context(base_url=base, **{**PHONE, **overrides})
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         return page
 
-    errors: list[str] = []
-    yield make
-    for ctx in contexts:
-        ctx.close()
+    try:
+        yield make
+    finally:
+        for ctx in contexts:
+            ctx.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def phone(browser: Any, server: str) -> Iterator[Callable[..., Any]]:
+    """phone(**overrides) -> a new page in a fresh iPhone-sized context (its own storage)."""
+    with phones(browser, server) as make:
+        yield make
 
 
 def shot(page: Any, name: str) -> None:

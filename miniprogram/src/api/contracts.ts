@@ -1,5 +1,5 @@
 // Rule contracts and payments (app/api/contracts.py, app/api/payments.py; docs/contracts.md).
-import { get, post } from './client'
+import { get, post, type RequestOptions } from './client'
 
 const biz = (id: number) => `/businesses/${id}`
 
@@ -57,6 +57,36 @@ export interface Payment {
   provider: string
   approval_roles: string[]
   run: number | null
+  /** Submitted to WeChat Pay as a 商家转账 that the payee has not accepted yet. */
+  waiting_for_payee: boolean
+  last_error: string | null
+  created_at: string
+}
+
+/** What wx.requestMerchantTransfer takes (商家转账's confirmation step). */
+export interface MerchantTransferParams {
+  mchId: string
+  appId: string
+  package: string
+  openId: string
+}
+
+/** One of the caller's own WeChat transfers waiting for them to accept. */
+export interface TransferToConfirm {
+  id: number
+  amount: string
+  memo: string
+  created_at: string
+  confirm: MerchantTransferParams
+}
+
+/** POST .../refresh as the payee sees it (owners and bookkeepers get the whole Payment). */
+export interface PaymentState {
+  id: number
+  amount: string
+  memo: string
+  status: string
+  waiting_for_payee: boolean
 }
 
 export const fetchContracts = (b: number) => get<{ items: Contract[] }>(`${biz(b)}/contracts`)
@@ -71,4 +101,11 @@ export const dryRun = (b: number, id: number, months = 3) => post<DryRun>(`${biz
 export const fetchAwaitingPayments = (b: number) =>
   get<{ items: Payment[] }>(`${biz(b)}/payments`, { query: { status: 'awaiting_approval' } })
 export const approvePayment = (b: number, id: number) => post<Payment>(`${biz(b)}/payments/${id}/approve`, {})
-export const cancelPayment = (b: number, id: number) => post<Payment>(`${biz(b)}/payments/${id}/cancel`, {})
+export const cancelPayment = (b: number, id: number, opts?: RequestOptions) =>
+  post<Payment>(`${biz(b)}/payments/${id}/cancel`, {}, opts)
+export const fetchSubmittedPayments = (b: number) =>
+  get<{ items: Payment[] }>(`${biz(b)}/payments`, { query: { status: 'submitted' } })
+export const fetchTransfersToConfirm = (b: number, opts?: RequestOptions) =>
+  get<{ items: TransferToConfirm[] }>(`${biz(b)}/payments/to-confirm`, opts)
+export const refreshPayment = (b: number, id: number, opts?: RequestOptions) =>
+  post<PaymentState>(`${biz(b)}/payments/${id}/refresh`, {}, opts)

@@ -88,7 +88,22 @@ const en: typeof zh = {
   invite: { title: 'Join books', desc: '{name} invites you to join as {role}', accept: 'Accept', accepted: 'Joined', loginFirst: 'Log in first to accept', used: 'This invitation has been used' },
   me: { contracts: 'Automatic rules', language: 'Language', businesses: 'My books', switch: 'Switch books', members: 'Members', chain: 'Ledger blocks', verify: 'Verify a receipt', logout: 'Log out', pending: '{n} pending sync', devAccount: 'Dev account' },
   contracts: { list: 'Rules (run by priority)', empty: 'No rules yet', meta: 'priority {p} · version {v} · {trigger}', dryRun: 'Dry run', fromTemplate: 'New from a template', runs: 'Runs', noRuns: 'No runs yet', leaf: 'chain leaf #{n}', created: 'Created: switch it on to deploy', create: 'Create', dryRunTitle: 'Dry run: {name}', dryRunSummary: '{n} events in the last 3 months; it would act {f} times', decision: { fired: 'done', skipped: 'condition not met', refused: 'over a limit', error: 'error' } },
-  payments: { awaiting: 'Payments to approve', approve: 'Approve', cancel: 'Reject', approved: 'Approved: payment submitted', cancelled: 'Rejected' },
+  payments: {
+    awaiting: 'Payments to approve', approve: 'Approve', cancel: 'Reject', approved: 'Approved: payment submitted', cancelled: 'Rejected',
+    inProgress: 'Payments in progress', waitingForPayee: 'Waiting for the payee to accept', submitted: 'Submitted, not arrived yet', withdraw: 'Withdraw',
+    withdrawTitle: 'Withdraw this transfer?', withdrawConfirm: 'Withdraw {amount} to {name}? They will no longer be able to accept it.',
+    withdrawn: 'Withdrawn', withdrawing: 'Withdrawing; refresh in a moment',
+    withdrawRefusedTitle: 'Cannot withdraw', withdrawRefusedPaid: 'The payee has already accepted it: the money has been paid and cannot be withdrawn.',
+    withdrawRefused: 'This payment has changed and can no longer be withdrawn. The list has been refreshed.',
+  },
+  transfers: {
+    title: 'Transfers to accept', hint: '{name} is paying you by WeChat transfer. Accept it and the money goes to your WeChat balance.', noMemo: 'Transfer',
+    accept: 'Accept', refresh: 'Refresh', inWeChat: 'Confirm in WeChat…', checking: 'Checking…',
+    onlyInWeChatTitle: 'Accept it in WeChat', onlyInWeChat: 'A WeChat transfer can only be accepted inside the Suanpan WeChat mini program. Open the mini program in WeChat and tap Accept under Me.',
+    cancelled: 'Cancelled: the transfer is still waiting for you', wechatFailed: 'WeChat could not complete it; please try again later',
+    arrived: 'Received', processing: 'Processing; the money will arrive shortly', processingTag: 'Processing',
+    stillWaiting: 'Not accepted yet', closed: 'This transfer was closed (withdrawn or failed)', checkLater: 'Accepted in WeChat; tap Refresh later to see if it arrived',
+  },
   offline: { banner: 'Offline: records are kept on this phone for now', syncing: 'Syncing…', synced: 'Synced {n}' },
   errors: {
     login_throttled: 'Too many attempts; try later', invite_used: 'This invitation has been used', invite_expired: 'This invitation has expired', already_member: 'You are already a member', invalid_uscc: 'Invalid unified social credit code', uscc_check_mismatch: 'The credit code check digit is wrong', invalid_amount: 'Invalid amount', entry_not_found: 'Entry not found', is_reversal: 'A reversal cannot be reversed', unknown_category: 'Unknown category', invalid_date: 'Invalid date', invalid_name: 'Invalid name',
@@ -99,6 +114,7 @@ const en: typeof zh = {
     chain_not_sealed: 'Not sealed yet; try again shortly', validation_error: 'Please check what you entered', wechat_not_configured: 'WeChat login is not configured on this server',
     server_error: 'Server error; try again later', rate_limited: 'Too many requests; slow down',
     duplicate_invoice: 'This invoice has already been claimed', not_an_image: 'Not an image (JPEG, PNG, WebP or HEIC)', image_too_large: 'The image has too many pixels', file_too_large: 'The file is over 15 MB',
+    payment_state: 'The payment has changed; refresh and try again', provider_error: 'WeChat Pay cannot be reached; please try again later',
     policy_blocked: 'Company policy does not allow this claim', own_claim: 'You cannot approve your own claim', awaiting_owner: 'Approved; waiting for the owner', receipt_in_use: 'This receipt is in another claim',
   },
 }

@@ -86,7 +86,22 @@ export default {
   invite: { title: '加入账套', desc: '{name} 邀请你以「{role}」身份加入', accept: '接受邀请', accepted: '已加入', loginFirst: '请先登录再接受邀请', used: '此邀请已被使用' },
   me: { contracts: '自动规则', language: '语言', businesses: '我的账套', switch: '切换账套', members: '成员管理', chain: '账本区块', verify: '验证回执', logout: '退出登录', pending: '待同步 {n} 笔', devAccount: '开发账号' },
   contracts: { list: '规则（按优先级执行）', empty: '还没有规则', meta: '优先级 {p} · 版本 {v} · {trigger}', dryRun: '试运行', fromTemplate: '用模板新建', runs: '执行记录', noRuns: '还没有执行记录', leaf: '区块记录 #{n}', created: '已创建，打开开关即部署', create: '创建', dryRunTitle: '试运行：{name}', dryRunSummary: '近 3 个月 {n} 个事件，会执行 {f} 次', decision: { fired: '已执行', skipped: '未满足条件', refused: '超出限额', error: '出错' } },
-  payments: { awaiting: '待批付款', approve: '批准付款', cancel: '拒绝', approved: '已批准，付款已提交', cancelled: '已拒绝' },
+  payments: {
+    awaiting: '待批付款', approve: '批准付款', cancel: '拒绝', approved: '已批准，付款已提交', cancelled: '已拒绝',
+    inProgress: '进行中的付款', waitingForPayee: '等待收款人确认', submitted: '已提交，等待到账', withdraw: '撤回',
+    withdrawTitle: '撤回这笔转账？', withdrawConfirm: '撤回付给 {name} 的 {amount}，对方将不能再确认收款。',
+    withdrawn: '已撤回', withdrawing: '正在撤回，稍后刷新查看',
+    withdrawRefusedTitle: '无法撤回', withdrawRefusedPaid: '收款人已经确认收款，钱已付出，不能撤回了。',
+    withdrawRefused: '这笔付款的状态已经变化，不能撤回了。列表已刷新。',
+  },
+  transfers: {
+    title: '待确认收款', hint: '{name} 通过微信转账付款给你，确认收款后钱进入你的微信零钱。', noMemo: '转账',
+    accept: '确认收款', refresh: '刷新', inWeChat: '请在微信中确认…', checking: '正在查询…',
+    onlyInWeChatTitle: '请在微信中确认收款', onlyInWeChat: '微信转账只能在微信小程序「算盘」里确认收款。请在微信中打开算盘小程序，到「我的」里点「确认收款」。',
+    cancelled: '已取消，转账还在等你确认', wechatFailed: '微信未能完成确认，请稍后再试',
+    arrived: '已到账', processing: '处理中，稍后到账', processingTag: '处理中，稍后到账',
+    stillWaiting: '还没有确认收款', closed: '这笔转账已关闭（已撤回或失败）', checkLater: '已在微信确认，稍后点「刷新」查看是否到账',
+  },
   offline: { banner: '网络已断开，记账会先保存在本机', syncing: '正在同步…', synced: '已同步 {n} 笔' },
   errors: {
     login_throttled: '尝试次数过多，请稍后再试', invite_used: '此邀请已被使用', invite_expired: '邀请已过期', already_member: '你已经是成员了', invalid_uscc: '统一社会信用代码不正确', uscc_check_mismatch: '统一社会信用代码校验位不对', invalid_amount: '金额不正确', entry_not_found: '凭证不存在', is_reversal: '冲销凭证不能再冲销', unknown_category: '分类不存在', invalid_date: '日期不正确', invalid_name: '名称不正确',
@@ -97,6 +112,7 @@ export default {
     chain_not_sealed: '尚未封块，稍后再试', validation_error: '填写的内容有误', wechat_not_configured: '服务器未配置微信登录',
     server_error: '服务器出错了，请稍后再试', rate_limited: '操作太频繁，请稍后再试',
     duplicate_invoice: '这张发票已经报销过了', not_an_image: '不是图片（支持 JPEG、PNG、WebP、HEIC）', image_too_large: '图片像素过大', file_too_large: '文件超过 15 MB',
+    payment_state: '付款状态已变化，请刷新后再试', provider_error: '暂时连不上微信支付，请稍后再试',
     policy_blocked: '不符合报销制度，不能提交', own_claim: '不能审批自己的报销', awaiting_owner: '已同意，等待老板审批', receipt_in_use: '这张票据已在其他报销单中',
   },
 }
