@@ -534,3 +534,43 @@ def test_scheduler_tick_asks_about_submitted_transfers(
     Payment.update(next_attempt_at=utcnow() - dt.timedelta(seconds=1)).execute()
     contracts_job(app)
     assert Payment.get().status == "succeeded"
+
+
+def test_accepted_but_in_transit_is_no_longer_offered_to_the_payee(
+    api: Api, t: dict, fake: FakeWeChatPay, app
+) -> None:  # type: ignore[no-untyped-def]
+    from app.models import User
+
+    emma = User.get(User.username == "emma")
+    User.update(wechat_openid="o-emma").where(User.id == emma.id).execute()
+    bid = t["bid"]
+    r = api.post(
+        f"/businesses/{bid}/bills",
+        {
+            "supplier": "Emma",
+            "payee": f"user:{emma.id}",
+            "amount": "9.00",
+            "due_date": "2026-01-01",
+        },
+        token=t["owner"],
+    )
+    api.post(f"/businesses/{bid}/bills/{r.get_json()['id']}/approve", {}, token=t["owner"])
+    r = api.post(f"/businesses/{bid}/contracts", {"document": DOC}, token=t["owner"])
+    api.post(f"/businesses/{bid}/contracts/{r.get_json()['id']}/deploy", {}, token=t["owner"])
+    api.post(f"/businesses/{bid}/contracts/process", {}, token=t["owner"])
+    p = Payment.get()
+    waiting = f"/businesses/{bid}/payments/to-confirm"
+    assert len(api.get(waiting, token=t["employee"]).get_json()["items"]) == 1
+    fake.confirm(p.out_no, "TRANSFERING")  # accepted; the money is on its way
+    r = api.post(f"/businesses/{bid}/payments/{p.id}/refresh", {}, token=t["employee"])
+    assert r.get_json() | {"id": 0} == {
+        "id": 0,
+        "amount": "9.00",
+        "memo": "货款",
+        "status": "submitted",
+        "waiting_for_payee": False,
+    }
+    assert api.get(waiting, token=t["employee"]).get_json()["items"] == []
+    fake.bills[p.out_no]["state"] = "SUCCESS"
+    r = api.post(f"/businesses/{bid}/payments/{p.id}/refresh", {}, token=t["employee"])
+    assert r.get_json()["status"] == "succeeded"

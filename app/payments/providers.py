@@ -39,6 +39,7 @@ class Submitted:
     provider_ref: str = ""
     reason: str = ""  # why it failed or was cancelled, in the provider's words
     confirm_package: str = ""  # what the payee confirms with, when the provider asks them to
+    waiting_for_payee: bool | None = None  # None: the provider does not say
 
 
 class Provider(Protocol):

@@ -456,6 +456,8 @@ def reconcile(business_id: int, payment_id: int, now: dt.datetime | None = None)
             p.next_attempt_at = now + dt.timedelta(seconds=delay)
             if error:
                 p.last_error = error
+            if result.waiting_for_payee is False:  # accepted, in transit: nothing to confirm
+                p.confirm_package = ""
             p.save()
     return p.status
 

@@ -212,6 +212,7 @@ def _state(data: dict[str, Any]) -> Submitted:
         str(data.get("transfer_bill_no", "")),
         reason if status != "submitted" else "",
         str(data.get("package_info", "")) if state == "WAIT_USER_CONFIRM" else "",
+        state == "WAIT_USER_CONFIRM",
     )
 
 

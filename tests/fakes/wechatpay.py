@@ -249,8 +249,8 @@ class FakeWeChatPay:
         bill["state"] = state
         if state == "FAIL":
             bill["fail_reason"] = "PAYEE_ACCOUNT_ABNORMAL"
-        if self.notify_down:
-            return None
+        if self.notify_down or state not in ("SUCCESS", "FAIL", "CANCELLED"):
+            return None  # WeChat notifies final states only (TRANSFERING: still moving)
         headers, body = self.transfer_finished(out_bill_no, state)
         return self.deliver(bill["notify_url"], headers, body)
 
