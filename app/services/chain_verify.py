@@ -8,7 +8,9 @@ What is checked, per business, and why each check catches a different attack:
   row (type, business, sequence, time, actor), so two swapped leaves show up as sequence
   numbers out of place; every posted entry has exactly one leaf (an entry inserted or a log
   rolled back behind the API); memberships, closed months and sub-accounts replayed from
-  their leaves must equal the tables (a forged grant).
+  their leaves must equal the tables (a forged grant); so must rule contracts, their
+  versions and runs, payments, bills and receivables (chain_verify_contracts: a contract
+  switched on, a document swapped, a payment marked paid behind the API).
 * the tree: all stored hashes are recomputed from the leaf texts (RFC 9162) and compared
   with chain_hash, because proofs are served from there.
 * blocks: the header chain (heights, prev_hash, contiguous leaf ranges) and each
@@ -41,6 +43,7 @@ from app.models import ChainBlock
 from app.money import format_fen
 from app.services.chain import ENTRY_EVENTS, header_of, leaf_dict, origin
 from app.services.chain_keys import keyring
+from app.services.chain_verify_contracts import ContractsReplay
 from chain.blocks import BlockHeader, verify_chain
 from chain.canonical import canonical_json
 from chain.checkpoint import open_checkpoint
@@ -146,6 +149,11 @@ class TreeBuilder:
         for left in reversed(self.stack[:-1]):
             h = hashlib.sha256(b"\x01" + left + h).digest()
         return h
+
+    def leaf_hash(self, index: int) -> bytes:
+        """The RFC 9162 leaf hash of leaf ``index`` (already added)."""
+        at = 32 * stored_hash_index(0, index)
+        return bytes(self.hashes[at : at + 32])
 
     def read_hashes(self, indexes: Iterable[int]) -> list[bytes]:
         """HashReader over the recomputed hashes (for proofs between checkpoints)."""
@@ -359,6 +367,7 @@ def _verify(
     roots: dict[int, bytes] = {}
     tree = TreeBuilder()
     replay = _Replay()
+    deals = ContractsReplay()
     seen_entries: dict[int, int] = {}
     sorted_roots = sorted(want_roots)
     if 0 in want_roots:
@@ -393,15 +402,17 @@ def _verify(
                     problem, bid, idx, _iso(time), entry_id, text, derived, seen_entries
                 )
             else:
-                _check_other_leaf(problem, bid, idx, kind, _iso(time), actor, data, replay)
+                _check_other_leaf(problem, bid, idx, kind, _iso(time), actor, data, replay, deals)
             texts.append(data)
             expected += 1
         _grow(tree, texts, sorted_roots, roots)
         _compare_stored_hashes(problem, bid, tree, batch[0][0], last)
+        deals.end_batch(problem, bid, tree.leaf_hash)
         progress(len(batch))
     report.leaves = tree.size
     _check_ledger_coverage(problem, bid, seen_entries)
     _check_replay(problem, bid, replay)
+    deals.finish(problem, bid, seen_entries)
     _check_blocks(problem, bid, blocks, verifiers, tree, roots)
     if ext_cp is not None:
         _check_external(problem, bid, ext_cp, tree, roots, blocks)
@@ -475,6 +486,7 @@ def _check_other_leaf(
     actor: int | None,
     data: bytes,
     replay: _Replay,
+    deals: ContractsReplay,
 ) -> None:
     try:
         leaf = json.loads(data)
@@ -501,11 +513,14 @@ def _check_other_leaf(
     except ChainError as e:
         problem(f"the leaf cannot be canonicalized: {e}", leaf=idx)
     content = leaf["content"]
-    wrong = (
-        replay.apply(kind, content, idx) if isinstance(content, dict) else "content not an object"
-    )
+    if not isinstance(content, dict):
+        problem(f"{kind} content not an object", leaf=idx)
+        return
+    wrong = replay.apply(kind, content, idx)
     if wrong:
         problem(f"{kind} {wrong}", leaf=idx)
+    else:
+        deals.apply(problem, kind, content, idx, actor)
 
 
 def _compare_stored_hashes(
