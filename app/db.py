@@ -8,7 +8,10 @@ writers never deadlock upgrading a read lock.
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -89,11 +92,93 @@ def write_transaction() -> AbstractContextManager:
     """A transaction for writes: BEGIN IMMEDIATE on SQLite, a plain transaction elsewhere.
 
     Nested calls become savepoints, so a service can be called from another service or from the
-    idempotency wrapper and still roll back only its own work on error.
+    idempotency wrapper and still roll back only its own work on error. Inside `deferred_write()`
+    the outermost call begins the deferred transaction instead (see there).
     """
-    if is_sqlite() and db.obj.transaction_depth() == 0:
-        return db.atomic("IMMEDIATE")
+    if db.obj.transaction_depth() == 0:
+        scope = getattr(_local, "scope", None)
+        if scope is not None:
+            return scope.begin()
+        if is_sqlite():
+            return db.atomic("IMMEDIATE")
     return db.atomic()
+
+
+_local = threading.local()
+
+
+class _DeferredScope:
+    """One `deferred_write()` block: the transaction it began, once something wrote."""
+
+    def __init__(self) -> None:
+        self.txn: AbstractContextManager | None = None
+
+    @contextmanager
+    def begin(self) -> Iterator[None]:
+        # The first write: BEGIN (IMMEDIATE on SQLite). On success the transaction stays open
+        # for the rest of the block; on error it is rolled back whole, which is what a
+        # savepoint would have done, since nothing else was written in it yet.
+        txn = db.obj.transaction("IMMEDIATE") if is_sqlite() else db.obj.transaction()
+        txn.__enter__()
+        self.txn = txn
+        try:
+            yield
+        except BaseException as exc:
+            self.txn = None
+            txn.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+
+
+@contextmanager
+def deferred_write() -> Iterator[_DeferredScope]:
+    """A write transaction that begins at the first `write_transaction()` inside the block, and
+    commits (or rolls back, on an exception) when the block ends.
+
+    Reads made before that run outside any transaction, so on SQLite the database's write lock
+    is held only from the first write to the end of the block, not while a request is parsed
+    and validated. Code inside must write only through `write_transaction()` (services do), or
+    its writes commit on their own. Inside an open transaction this is a plain nested one.
+    """
+    if db.obj.transaction_depth() > 0 or getattr(_local, "scope", None) is not None:
+        with write_transaction():
+            yield _DeferredScope()
+        return
+    scope = _DeferredScope()
+    _local.scope = scope
+    try:
+        yield scope
+    except BaseException as exc:
+        _local.scope = None
+        if scope.txn is not None:
+            scope.txn.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    _local.scope = None
+    if scope.txn is not None:
+        scope.txn.__exit__(None, None, None)
+
+
+def mark_locked(key: object) -> None:
+    """Note that the current transaction holds a lock (e.g. a business row), so code later in
+    the same transaction need not take it again. Forgotten when the transaction ends."""
+    txn = db.obj._state.transactions[0]
+    held = txn.__dict__.setdefault("_suanpan_locks", set())
+    held.add(key)
+
+
+def holds_lock(key: object) -> bool:
+    """Whether `mark_locked(key)` was called in the current transaction."""
+    txns = db.obj._state.transactions
+    return bool(txns) and key in txns[0].__dict__.get("_suanpan_locks", ())
+
+
+@lru_cache(maxsize=512)
+def _translate(sql: str, param: str) -> str:
+    return sql if param == "?" else sql.replace("?", param)
+
+
+def execute(sql: str, params: Sequence[object] = ()):  # type: ignore[no-untyped-def]
+    """Run a fixed `?`-placeholder statement on either database; returns the cursor."""
+    return db.execute_sql(_translate(sql, db.obj.param), tuple(params))
 
 
 def fetchone(sql: str, *params: object) -> tuple | None:
@@ -102,13 +187,9 @@ def fetchone(sql: str, *params: object) -> tuple | None:
     Used only where the per-request cost of building SQL matters (the checks every request
     makes); everything else goes through peewee's query builder.
     """
-    if db.obj.param != "?":
-        sql = sql.replace("?", db.obj.param)
-    return db.execute_sql(sql, params).fetchone()
+    return db.execute_sql(_translate(sql, db.obj.param), params).fetchone()
 
 
 def fetchall(sql: str, *params: object) -> list[tuple]:
     """As `fetchone`, for all rows."""
-    if db.obj.param != "?":
-        sql = sql.replace("?", db.obj.param)
-    return list(db.execute_sql(sql, params).fetchall())
+    return list(db.execute_sql(_translate(sql, db.obj.param), params).fetchall())

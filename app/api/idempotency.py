@@ -1,10 +1,14 @@
 """Idempotency-Key for POSTs: a retry returns the first response; nothing is done twice.
 
-The whole request runs in one write transaction together with storing its response, so there is
-no moment where the change is committed but its record is not (a crash there would let a retry
-post twice). Concurrent requests with the same key: on SQLite the write lock serialises them; on
-PostgreSQL the loser hits the unique index when it stores its record, its transaction (with its
-change) is rolled back, and it replays the winner's response.
+The request's change and the record of its response commit in one transaction, so there is no
+moment where the change is committed but its record is not (a crash there would let a retry
+post twice). The lookup of an earlier response runs first, outside that transaction; the write
+transaction begins at the request's first write (`app.db.deferred_write`), so on SQLite the
+database's write lock is not held while the request is parsed and validated. Concurrent requests
+with the same key both miss the lookup; the unique index on (scope, key) decides: the loser's
+record insert fails (on SQLite after the winner committed; on PostgreSQL it waits for the
+winner's commit), its transaction (with its change) is rolled back, and it replays the winner's
+response.
 
 Refusals (4xx) are not stored: the service already rolled its own work back, and the caller may
 fix the problem and retry with the same key.
@@ -27,9 +31,8 @@ from flask import Response, current_app, g, request
 from peewee import IntegrityError
 
 from app.clock import utcnow
-from app.db import write_transaction
+from app.db import db, deferred_write, execute, write_transaction
 from app.errors import ApiError, BadRequest, Unprocessable
-from app.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 
@@ -70,8 +73,16 @@ def _fingerprint() -> str:
 
 
 def _key() -> bytes:
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hashlib.sha256(b"suanpan/idempotency-response/v1\x00" + secret).digest()
+    secret = current_app.config["SECRET_KEY"]
+    key = _KEYS.get(secret)
+    if key is None:
+        key = _KEYS[secret] = hashlib.sha256(
+            b"suanpan/idempotency-response/v1\x00" + secret.encode()
+        ).digest()
+    return key
+
+
+_KEYS: dict[str, bytes] = {}
 
 
 def seal_body(text: str) -> str:
@@ -87,15 +98,35 @@ def open_body(sealed: str) -> str:
     return cipher.decrypt_and_verify(raw[28:], raw[12:28]).decode()
 
 
-def _replay(rec: IdempotencyRecord) -> Response:
-    resp = Response(
-        open_body(rec.response_body), status=rec.status_code, mimetype="application/json"
-    )
+_FIND = (
+    'SELECT "request_hash", "status_code", "response_body" FROM "idempotency_record" '
+    'WHERE "scope" = ? AND "key" = ?'
+)
+_INSERT = (
+    'INSERT INTO "idempotency_record" ("user_id", "scope", "key", "request_hash", '
+    '"status_code", "response_body", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?)'
+)
+
+
+def _find(scope: str, key: str) -> tuple[str, int, str] | None:
+    return execute(_FIND, (scope, key)).fetchone()
+
+
+def _replay(rec: tuple[str, int, str]) -> Response:
+    resp = Response(open_body(rec[2]), status=rec[1], mimetype="application/json")
     resp.headers["Idempotent-Replayed"] = "true"
     return resp
 
 
-def run(call: Callable[[], Response]) -> Response:
+def _reused() -> Unprocessable:
+    return Unprocessable(
+        f"{HEADER} was already used for a different request", code="idempotency_key_reused"
+    )
+
+
+def run(call: Callable[[], Response], *, write_late: bool = False) -> Response:
+    """Run `call` once per key. With `write_late` (routes whose services write only through
+    `write_transaction()`), the transaction begins at the first write instead of up front."""
     from app.api.errors import error_response
 
     key = request.headers.get(HEADER, "")
@@ -104,45 +135,41 @@ def run(call: Callable[[], Response]) -> Response:
     scope = f"user:{g.user_id}" if g.get("user_id") else "anonymous"
     fingerprint = _fingerprint()
 
-    def find() -> IdempotencyRecord | None:
-        return IdempotencyRecord.get_or_none(
-            (IdempotencyRecord.scope == scope) & (IdempotencyRecord.key == key)
-        )
-
+    rec = _find(scope, key)
+    if rec is not None:
+        if rec[0] != fingerprint:
+            raise _reused()
+        return _replay(rec)
     try:
-        with write_transaction():
-            rec = find()
-            if rec is not None:
-                if rec.request_hash != fingerprint:
-                    raise Unprocessable(
-                        f"{HEADER} was already used for a different request",
-                        code="idempotency_key_reused",
-                    )
-                return _replay(rec)
+        with deferred_write() if write_late else write_transaction():
             try:
                 resp = call()
             except ApiError as err:
+                # Whatever the request wrote was rolled back with the service's transaction.
                 return error_response(err)
             if 200 <= resp.status_code < 300 and resp.mimetype == "application/json":
+                params = (
+                    g.get("user_id"),
+                    scope,
+                    key,
+                    fingerprint,
+                    resp.status_code,
+                    seal_body(resp.get_data(as_text=True)),
+                    utcnow(),
+                )
                 # No savepoint: if another request stored this key first, everything this
                 # request did is rolled back below and the other's response is replayed.
                 try:
-                    IdempotencyRecord.insert(
-                        user=g.get("user_id"),
-                        scope=scope,
-                        key=key,
-                        request_hash=fingerprint,
-                        status_code=resp.status_code,
-                        response_body=seal_body(resp.get_data(as_text=True)),
-                        created_at=utcnow(),
-                    ).execute()
+                    if db.obj.transaction_depth() > 0:
+                        execute(_INSERT, params)
+                    else:  # the request wrote nothing else
+                        with write_transaction():
+                            execute(_INSERT, params)
                 except IntegrityError:
                     raise _LostRace() from None
             return resp
     except _LostRace:
-        rec = find()
-        if rec is None or rec.request_hash != fingerprint:
-            raise Unprocessable(
-                f"{HEADER} was already used for a different request", code="idempotency_key_reused"
-            ) from None
+        rec = _find(scope, key)
+        if rec is None or rec[0] != fingerprint:
+            raise _reused() from None
         return _replay(rec)

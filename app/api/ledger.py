@@ -97,6 +97,7 @@ def upsert_category(business_id: int, key: str, body: CategoryBody) -> dict[str,
     action="post",
     status=201,
     errors=[409],
+    write_late=True,
 )
 def create_entry(business_id: int, body: EntryBody) -> dict[str, Any]:
     lines = []
@@ -131,6 +132,7 @@ def create_entry(business_id: int, body: EntryBody) -> dict[str, Any]:
     action="quick_record",
     status=201,
     errors=[409],
+    write_late=True,
 )
 def quick_record(business_id: int, body: QuickBody) -> dict[str, Any]:
     row = quick.quick_record(
@@ -193,6 +195,7 @@ def get_entry(business_id: int, entry_id: int) -> dict[str, Any]:
     body=EmptyBody,
     action="post",
     errors=[409],
+    write_late=True,
 )
 def post_draft(business_id: int, entry_id: int, body: EmptyBody) -> dict[str, Any]:
     return entries.entry_detail(posting.post_draft(business_id, entry_id, g.user_id), author_name())
@@ -220,6 +223,7 @@ def delete_draft(business_id: int, entry_id: int) -> dict[str, Any]:
     action="post",
     status=201,
     errors=[409],
+    write_late=True,
 )
 def reverse_entry(business_id: int, entry_id: int, body: ReverseBody) -> dict[str, Any]:
     row = posting.reverse_entry(business_id, entry_id, g.user_id, date_param(body.date), body.memo)

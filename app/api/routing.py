@@ -45,6 +45,9 @@ class RouteSpec:
     errors: list[int] = field(default_factory=list)
     # Name of the file part for multipart uploads (parsed by the view; documented in OpenAPI).
     upload: str | None = None
+    # The view writes only through services' write_transaction(), so an Idempotency-Key request
+    # may begin its transaction at the first write (app.db.deferred_write) rather than up front.
+    write_late: bool = False
 
 
 ROUTES: list[RouteSpec] = []
@@ -126,6 +129,7 @@ def route(
     content_type: str = "application/json",
     errors: list[int] | None = None,
     upload: str | None = None,
+    write_late: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view. `action` names the permission checked against the caller's role in the
     business from the URL; every POST takes an optional Idempotency-Key."""
@@ -147,6 +151,7 @@ def route(
             description=(view.__doc__ or "").strip(),
             errors=errors or [],
             upload=upload,
+            write_late=write_late,
         )
         if "<int:business_id>" in rule and action is None:
             raise RuntimeError(f"{rule}: business routes must name an action (tenancy check)")
@@ -168,7 +173,7 @@ def route(
             if spec.action is not None and "business_id" in kwargs:
                 g.membership = require_member(g.user_id, kwargs["business_id"], spec.action)
             if spec.idempotent and request.headers.get("Idempotency-Key") is not None:
-                return idempotency.run(lambda: call(dict(kwargs)))
+                return idempotency.run(lambda: call(dict(kwargs)), write_late=spec.write_late)
             return call(kwargs)
 
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])

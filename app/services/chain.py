@@ -24,7 +24,7 @@ from peewee import IntegrityError, fn
 
 from app.chain_store import PeeweeHashReader, append_hashes, execute, insert_leaf, next_leaf_index
 from app.clock import iso_utc, utcnow
-from app.db import db, is_postgres, write_transaction
+from app.db import db, holds_lock, is_postgres, mark_locked, write_transaction
 from app.errors import Conflict, NotFound, Unavailable, Unprocessable
 from app.events import LedgerEvent
 from app.models import Business, ChainBlock, ChainLeaf, Entry
@@ -117,7 +117,9 @@ def append_leaf(event: LedgerEvent) -> int:
 def _lock_log(business_id: int) -> None:
     """Serialise appends to one log (the posting function already holds this lock)."""
     if is_postgres():
-        execute("SELECT id FROM business WHERE id = ? FOR UPDATE", (business_id,))
+        if not holds_lock(("business", business_id)):
+            execute("SELECT id FROM business WHERE id = ? FOR UPDATE", (business_id,))
+            mark_locked(("business", business_id))
     elif not db.obj.in_transaction():
         raise RuntimeError("chain leaves are appended inside the change's transaction")
 

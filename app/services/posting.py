@@ -13,12 +13,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from peewee import JOIN
+from peewee import JOIN, IntegrityError
 
 from app.clock import business_today, utcnow
-from app.db import fetchall, fetchone, is_postgres, write_transaction
+from app.db import (
+    execute,
+    fetchall,
+    fetchone,
+    holds_lock,
+    is_postgres,
+    mark_locked,
+    write_transaction,
+)
 from app.errors import Conflict, NotFound, Unprocessable
 from app.events import LedgerEvent, emit
 from app.models import Account, Business, Entry, EntryLine
@@ -220,25 +229,100 @@ def _lock_business(business_id: int) -> None:
     SQLite's BEGIN IMMEDIATE already holds the database's write lock, so nothing more is needed
     there; PostgreSQL locks the business row until commit.
     """
-    if not is_postgres():
+    if not is_postgres() or holds_lock(("business", business_id)):
         return
-    if Business.select(Business.id).where(Business.id == business_id).for_update().first() is None:
+    if fetchone('SELECT "id" FROM "business" WHERE "id" = ? FOR UPDATE', business_id) is None:
         raise NotFound("Business not found", code="business_not_found")
+    mark_locked(("business", business_id))
 
 
-def _next_number(business_id: int) -> int:
-    row = fetchone('SELECT MAX("number") FROM "entry" WHERE "business_id" = ?', business_id)
-    return (row[0] or 0) + 1
+_ENTRY_COLUMNS = (
+    '"business_id", "number", "date", "memo", "status", "source", "category_key", "paid_with", '
+    '"reverses_id", "created_by_id", "created_at", "posted_by_id", "posted_at"'
+)
+# The next voucher number and the insert in one statement; a posting also re-checks, in the
+# same statement, that its month is still open (validate() ran before the lock was taken).
+_INSERT_ENTRY = (
+    f'INSERT INTO "entry" ({_ENTRY_COLUMNS}) '
+    "SELECT ?, m.n, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+    'FROM (SELECT COALESCE(MAX("number"), 0) + 1 AS n FROM "entry" WHERE "business_id" = ?) m '
+    "{guard}"
+    'RETURNING "id", "number"'
+)
+_OPEN_MONTH = (
+    'WHERE NOT EXISTS (SELECT 1 FROM "closed_period" WHERE "business_id" = ? AND "month" = ?) '
+)
+# One line, inserted only if its account is still an active leaf (re-checked under the lock).
+_LINE_SELECT = (
+    'SELECT ?, ?, a."id", ?, ?, ? FROM "account" a WHERE a."id" = ? AND a."is_active" '
+    'AND NOT EXISTS (SELECT 1 FROM "account" c WHERE c."business_id" = a."business_id" '
+    'AND c."parent_code" = a."code")'
+)
+_LINES_STORED = (
+    'SELECT COALESCE(SUM("debit"), 0), COALESCE(SUM("credit"), 0), COUNT(*) '
+    'FROM "entry_line" WHERE "entry_id" = ?'
+)
 
 
-def _recheck_balance(entry_id: int) -> None:
-    """Re-read what was written, just before commit: the stored lines must balance too."""
-    debit, credit, count = fetchone(
-        'SELECT COALESCE(SUM("debit"), 0), COALESCE(SUM("credit"), 0), COUNT(*) FROM "entry_line" WHERE "entry_id" = ?',
-        entry_id,
+@lru_cache(maxsize=64)
+def _insert_sql(posting: bool, lines: int, postgres: bool) -> tuple[str, str]:
+    entry = _INSERT_ENTRY.format(guard=_OPEN_MONTH if posting else "")
+    lines_sql = (
+        'INSERT INTO "entry_line" ("entry_id", "line_no", "account_id", "debit", "credit", '
+        '"memo") ' + " UNION ALL ".join([_LINE_SELECT] * lines)
     )
+    if postgres:
+        # One round trip each: lock the business row, then number and insert (a new statement,
+        # so it sees everything committed before the lock was granted); insert the lines, then
+        # read back what was stored.
+        entry = 'SELECT "id" FROM "business" WHERE "id" = ? FOR UPDATE; ' + entry
+        lines_sql = lines_sql + "; " + _LINES_STORED
+    return entry, lines_sql
+
+
+def _write_rows(
+    business_id: int, entry: EntryInput, ctx: Context, values: list[object], posting: bool
+) -> tuple[int, int]:
+    """Insert the entry and its lines under the business lock; (id, number). Returns only if the
+    stored lines are exactly the ones given, balanced, on accounts that are still active leaves,
+    and (for a posting) the month is still open."""
+    pg = is_postgres()
+    entry_sql, lines_sql = _insert_sql(posting, len(entry.lines), pg)
+    params: list[object] = []
+    if pg:
+        params.append(business_id)
+    params += [business_id, *values, business_id]
+    if posting:
+        params += [business_id, entry.date.strftime("%Y-%m")]
+    try:
+        row = execute(entry_sql, params).fetchone()
+    except IntegrityError:
+        if Business.get_or_none(Business.id == business_id) is None:
+            raise NotFound("Business not found", code="business_not_found") from None
+        raise
+    if pg:
+        mark_locked(("business", business_id))
+    if row is None:  # the month was closed after validate() read it
+        validate(business_id, entry, posting=posting)
+        raise Conflict(f"{entry.date:%Y-%m} is closed", code="period_closed")
+    entry_id, number = row
+    params = []
+    for i, line in enumerate(entry.lines):
+        acct = ctx.accounts[line.account]
+        params += [entry_id, i + 1, line.debit, line.credit, line.memo, acct.id]
+    if pg:
+        stored = execute(lines_sql, [*params, entry_id]).fetchone()
+    else:
+        execute(lines_sql, params)
+        stored = execute(_LINES_STORED, (entry_id,)).fetchone()
+    debit, credit, count = stored
+    if count != len(entry.lines):
+        # An account changed after validate() read it: report it as validate() would.
+        validate(business_id, entry, posting=posting)
+        raise Conflict("The accounts changed while posting; retry", code="accounts_changed")
     if debit != credit or count < 2:
         raise AssertionError(f"entry {entry_id} stored unbalanced: {debit} != {credit}")
+    return entry_id, number
 
 
 def post_entry(
@@ -251,34 +335,55 @@ def post_entry(
 ) -> Entry:
     """Validate and write one journal entry (posted, or a draft), all or nothing.
 
+    The checks read before the write lock is taken (on SQLite, outside the transaction when
+    this is the outermost write); the statements that write re-check, under the lock, what could
+    have changed since (the month still open, the accounts still active leaves), so the lock is
+    held only for the numbering, the inserts, the chain leaf and the commit.
+
     The returned row carries its serialised form (`serialised(row)`), built from what was just
     written rather than read back, so neither the chain's event nor the API response costs a query.
     """
     if status not in ("posted", "draft"):
         raise ValueError(status)
     posting = status == "posted"
+    ctx = validate(business_id, entry, posting=posting)
+    now = utcnow()
+    reverses_id = reverses.id if reverses is not None else None
+    values: list[object] = [
+        entry.date,
+        entry.memo,
+        status,
+        entry.source,
+        entry.category_key,
+        entry.paid_with,
+        reverses_id,
+        actor_id,
+        now,
+        actor_id if posting else None,
+        now if posting else None,
+    ]
     with write_transaction():
-        _lock_business(business_id)
-        ctx = validate(business_id, entry, posting=posting)
-        now = utcnow()
-        row = Entry.create(
+        entry_id, number = _write_rows(business_id, entry, ctx, values, posting)
+        row = Entry(
+            id=entry_id,
             business=business_id,
-            number=_next_number(business_id),
+            number=number,
             date=entry.date,
             memo=entry.memo,
             status=status,
             source=entry.source,
             category_key=entry.category_key,
             paid_with=entry.paid_with,
-            reverses=reverses,
+            reverses=reverses_id,
             created_by=actor_id,
             created_at=now,
             posted_by=actor_id if posting else None,
             posted_at=now if posting else None,
         )
+        row._dirty.clear()
         lines = [
             EntryLine(
-                entry=row,
+                entry=entry_id,
                 line_no=i + 1,
                 account=ctx.accounts[line.account],
                 debit=line.debit,
@@ -287,8 +392,6 @@ def post_entry(
             )
             for i, line in enumerate(entry.lines)
         ]
-        EntryLine.bulk_create(lines)
-        _recheck_balance(row.id)
         from app.services.entries import entry_dict  # serialisation lives with the read side
 
         row._serialised = entry_dict(row, lines)
