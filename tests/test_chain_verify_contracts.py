@@ -173,6 +173,8 @@ def deals(app: Flask, api: Api, monkeypatch: pytest.MonkeyPatch) -> dict[str, An
         "awaiting_approval": 1,
     }
     assert decisions == {"fired", "refused"}
+    future = {"supplier": "纸箱厂", "payee": "sup:box", "amount": "30.00", "due_date": "2099-01-01"}
+    bill_ids["future"] = ok(api.post(f"{base}/bills", future, token=bk), 201)["id"]
     api.token = owner
     seal(api, bid)
     return {
@@ -545,8 +547,75 @@ def test_announced_bill_payee_changed(app: Flask, deals: dict) -> None:
     bid, bill = deals["bid"], deals["bills"]["waiting"]
     tamper(app, ("UPDATE bill SET payee = 'thief' WHERE id = ?", bill))
     with app.app_context(), db.connection_context():
-        idx = leaf_where(bid, "bill.due", bill=bill)
+        created = leaf_where(bid, "bill.created", bill=bill)
+        due = leaf_where(bid, "bill.due", bill=bill)
+    code, out = verify(app)
+    assert code == 1
+    for idx in (created, due):
+        assert (
+            f"business {bid}, leaf {idx}, field payee: bill {bill} differs: the bill table says "
+            "'thief', the log says 'sup:haowei'"
+        ) in out
+
+
+def test_bill_payee_changed_before_it_is_due(app: Flask, deals: dict) -> None:
+    """Before the due day only bill.created names the payee; it is enough to catch a swap."""
+    bid = deals["bid"]
+    with app.app_context(), db.connection_context():
+        bill = deals["bills"]["future"]
+        [(payee, announced)] = sql("SELECT payee, due_announced FROM bill WHERE id = ?", bill)
+        assert announced is None
+        idx = leaf_where(bid, "bill.created", bill=bill)
+    tamper(app, ("UPDATE bill SET payee = 'thief' WHERE id = ?", bill))
     assert problem(app) == (
         f"business {bid}, leaf {idx}, field payee: bill {bill} differs: the bill table says "
-        "'thief', the log says 'sup:haowei'"
+        f"'thief', the log says {payee!r}"
+    )
+
+
+def test_run_of_a_disabled_contract(app: Flask, api: Api, deals: dict) -> None:
+    """A run recorded after the owner switched the contract off (the engine re-checks under the
+    business lock, so only a forgery can do this), with a true trigger hash and a matching row."""
+    bid, cid = deals["bid"], deals["contracts"]["bills"]
+    r = api.post(f"/businesses/{bid}/contracts/{cid}/disable", {}, token=deals["t"]["owner"])
+    assert r.status_code == 200, r.get_json()
+    with app.app_context(), db.connection_context():
+        [(vid, vhash)] = sql(
+            "SELECT id, hash FROM contract_version WHERE contract_id = ? AND version = 2", cid
+        )
+        trigger = leaf_where(bid, "receivable.created")  # one v2 has not run on
+        [(data,)] = sql(
+            "SELECT data FROM chain_leaf WHERE business_id = ? AND idx = ?", bid, trigger
+        )
+        n = chain.log_size(bid)
+    true_hash = leaf_hash(data.encode()).hex()
+    content = {
+        "contract": cid,
+        "run": 999,
+        "version": 2,
+        "version_hash": vhash,
+        "trigger": {"leaf": trigger, "hash": true_hash, "type": "receivable.created"},
+        "decision": "skipped",
+        "reason": "",
+        "actions": [],
+    }
+    forge(
+        app,
+        LedgerEvent("contract.run", bid, None, content),
+        (
+            "INSERT INTO contract_run (id, business_id, contract_id, version_id, trigger_leaf, "
+            "trigger_hash, event_type, decision, reason, actions, run_leaf, created_at) "
+            "VALUES (999, ?, ?, ?, ?, ?, 'receivable.created', 'skipped', '', '[]', ?, ?)",
+            bid,
+            cid,
+            vid,
+            trigger,
+            true_hash,
+            n,
+            utcnow(),
+        ),
+    )
+    assert problem(app) == (
+        f"business {bid}, leaf {n}: run 999 runs contract {cid} version 2, but the log has it "
+        "at version 2 off"
     )

@@ -481,3 +481,27 @@ def test_accounts_checked_against_the_chart_on_save_and_deploy(api: Api, t: dict
     r = api.post(f"/businesses/{t['bid']}/contracts/{c['id']}/deploy", {}, token=t["owner"])
     assert r.status_code == 422 and r.get_json()["error"]["code"] == "account_not_leaf"
     assert Contract.get_by_id(c["id"]).deployed_version is None
+
+
+def test_contract_disabled_after_it_was_picked_does_not_fire(api: Api, t: dict) -> None:
+    """The engine lists a contract, then the owner disables it before the run is recorded:
+    re-checked under the business lock, it does not fire."""
+    import datetime as dt
+
+    c = create(api, t, pay_bill_doc()).get_json()
+    deploy(api, t, c["id"])
+    add_bill(api, t, "12.00")
+    picked = Contract.get_by_id(c["id"])
+    r = api.post(f"/businesses/{t['bid']}/contracts/{c['id']}/disable", {}, token=t["owner"])
+    assert r.status_code == 200, r.get_json()
+    from app.chain_store import next_leaf_index
+    from app.payments import books
+
+    books.announce_due_bills(t["bid"], dt.date(2026, 1, 1))
+    leaf = ChainLeaf.get(
+        (ChainLeaf.business_id == t["bid"]) & (ChainLeaf.idx == next_leaf_index(t["bid"]) - 1)
+    )
+    assert leaf.type == "bill.due"
+    content = json.loads(leaf.data)["content"]
+    assert engine._run_one(picked, leaf, content, dt.date(2026, 1, 1)) is None
+    assert ContractRun.select().count() == 0 and Payment.select().count() == 0

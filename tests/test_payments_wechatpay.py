@@ -574,3 +574,31 @@ def test_accepted_but_in_transit_is_no_longer_offered_to_the_payee(
     fake.bills[p.out_no]["state"] = "SUCCESS"
     r = api.post(f"/businesses/{bid}/payments/{p.id}/refresh", {}, token=t["employee"])
     assert r.get_json()["status"] == "succeeded"
+
+
+def test_paid_but_books_refuse_stays_submitted_until_fixed(
+    api: Api, t: dict, fake: FakeWeChatPay, app, live: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The money moved, but the payable account was deactivated after deployment: nothing is
+    lost or doubled; the notification is refused (WeChat re-sends) and the status query books
+    it once the account is active again."""
+    from app.models import Account
+
+    p = pay_bill(api, t)
+    payable = Account.business == t["bid"], Account.code == "2202"
+    Account.update(is_active=False).where(*payable).execute()
+    assert fake.confirm(p.out_no) == 422
+    assert fake.deliveries[-1]["attempts"] == 3
+    p = Payment.get()
+    assert p.status == "submitted" and p.entry_id is None
+    assert PaymentNotice.select().count() == 0  # refused notifications are not remembered
+    with app.app_context():
+        payments.reconcile_due(p.updated_at + dt.timedelta(seconds=61))
+    p = Payment.get()
+    assert p.status == "submitted" and "books refused" in p.last_error
+    Account.update(is_active=True).where(*payable).execute()
+    with app.app_context():
+        payments.reconcile_due(p.next_attempt_at)
+    p = Payment.get()
+    assert p.status == "succeeded" and Entry.select().where(Entry.source == "contract").count() == 1
+    verify_clean(app)

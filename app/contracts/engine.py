@@ -132,7 +132,7 @@ def _run_one(
     try:
         with write_transaction():
             _lock_business(c.business_id)
-            if ContractRun.get_or_none(
+            if not _still_deployed(c) or ContractRun.get_or_none(
                 (ContractRun.version == v.id) & (ContractRun.trigger_hash == trigger_hash)
             ):
                 return None
@@ -152,7 +152,7 @@ def _run_one(
     except ApiError as e:  # an effect was refused (closed month, missing account...): say so
         with write_transaction():
             _lock_business(c.business_id)
-            if ContractRun.get_or_none(
+            if not _still_deployed(c) or ContractRun.get_or_none(
                 (ContractRun.version == v.id) & (ContractRun.trigger_hash == trigger_hash)
             ):
                 return None
@@ -163,6 +163,13 @@ def _run_one(
     from app.contracts.service import run_dict
 
     return run_dict(run)
+
+
+def _still_deployed(c: Contract) -> bool:
+    """Re-read under the business lock: a contract disabled or redeployed since the candidates
+    were listed must not fire with what it was (the log would show a run after the disable)."""
+    now = Contract.get_or_none(Contract.id == c.id)
+    return now is not None and now.enabled and now.deployed_version == c.deployed_version
 
 
 def _resolve_conflicts(c: Contract, decision: Decision, event: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from app.errors import Conflict, NotFound, Unprocessable
 from app.events import LedgerEvent, emit
 from app.models import Account, Contract, ContractRun, ContractVersion
 from app.services.accounts import parent_codes
+from app.services.posting import _lock_business
 
 
 def _version_dict(v: ContractVersion) -> dict[str, Any]:
@@ -183,8 +184,11 @@ def edit_contract(
 def deploy(
     business_id: int, contract_id: int, actor_id: int, version: int | None
 ) -> dict[str, Any]:
-    """Make a version the one that runs (and enable the contract)."""
+    """Make a version the one that runs (and enable the contract). Under the business lock,
+    like postings and runs, so deployed_leaf is the deployment's own leaf and no run can
+    slip between the check and the change."""
     with write_transaction():
+        _lock_business(business_id)
         c = load(business_id, contract_id)
         if version is None:
             version = (
@@ -214,6 +218,7 @@ def deploy(
 
 def set_enabled(business_id: int, contract_id: int, actor_id: int, enabled: bool) -> dict[str, Any]:
     with write_transaction():
+        _lock_business(business_id)  # see deploy
         c = load(business_id, contract_id)
         if c.deployed_version is None:
             raise Conflict("deploy a version first", code="contract_not_deployed")

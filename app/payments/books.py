@@ -68,6 +68,9 @@ def create_bill(business_id: int, actor_id: int, **fields: Any) -> dict[str, Any
                     "supplier": b.supplier,
                     "amount": format_fen(b.amount),
                     "due_date": b.due_date.isoformat(),
+                    # who gets paid is evidence too: verify compares it with the row
+                    "payee": b.payee,
+                    "reference": b.reference,
                 },
             )
         )

@@ -22,7 +22,7 @@ from typing import Any
 from app.chart import PAYMENT_ACCOUNTS
 from app.clock import business_today, iso_utc, utcnow
 from app.db import write_transaction
-from app.errors import Conflict, Forbidden, NotFound, Unprocessable, UpstreamError
+from app.errors import ApiError, Conflict, Forbidden, NotFound, Unprocessable, UpstreamError
 from app.events import LedgerEvent, emit
 from app.models import Bill, Payment
 from app.money import format_fen
@@ -328,8 +328,23 @@ def submit(business_id: int, payment_id: int) -> str:
             p.confirm_package = result.confirm_package
             p.next_attempt_at = utcnow() + dt.timedelta(seconds=POLL_FIRST_SECONDS)
             _move(p, "submitted", None, provider_ref=p.provider_ref)
-    apply_state(business_id, payment_id, result)
+    _apply_or_note(business_id, payment_id, result)
     return _load(business_id, payment_id).status
+
+
+def _apply_or_note(business_id: int, payment_id: int, result: Submitted) -> bool:
+    """apply_state for an answer from the provider. If the money moved but our books refuse
+    the posting (an account deactivated since the contract was deployed, a closed month), the
+    payment stays `submitted` with the reason in last_error: the scheduler's next status
+    query posts it once the books are fixed, so the payment is never lost or doubled."""
+    try:
+        return apply_state(business_id, payment_id, result)
+    except ApiError as e:
+        with write_transaction():
+            Payment.update(
+                last_error=f"paid at the provider, but the books refused it: {e}"[:300]
+            ).where(Payment.id == payment_id).execute()
+        return False
 
 
 def apply_state(
@@ -445,7 +460,7 @@ def reconcile(business_id: int, payment_id: int, now: dt.datetime | None = None)
         error = ""
     except (ProviderError, ProviderRefused) as e:  # money may be in flight: never give up here
         result, error = Submitted("submitted"), str(e)[:300]
-    if apply_state(business_id, payment_id, result):
+    if _apply_or_note(business_id, payment_id, result):
         return _load(business_id, payment_id).status
     with write_transaction():
         _lock(business_id)

@@ -298,10 +298,27 @@ class ContractsReplay:
         contract = self._version(problem, cid, number, c["version_hash"], idx, f"run {rid} runs")
         if contract is not None and number not in contract.ever_deployed:
             problem(f"run {rid} runs version {number} of contract {cid}, never deployed", leaf=idx)
+        elif contract is not None and (not contract.enabled or contract.deployed != number):
+            # the engine re-checks under the business lock that deploy/enable/disable share
+            state = f"version {contract.deployed} {'on' if contract.enabled else 'off'}"
+            problem(
+                f"run {rid} runs contract {cid} version {number}, but the log has it at {state}",
+                leaf=idx,
+            )
         t = trigger["leaf"]
         if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t < idx:
             problem(f"run {rid} is triggered by leaf {t!r}, not an earlier leaf", leaf=idx)
             return
+        if (
+            contract is not None
+            and contract.deployed_leaf is not None
+            and t <= contract.deployed_leaf
+        ):
+            problem(
+                f"run {rid} fires on leaf {t}, not after its contract was put in force at leaf "
+                f"{contract.deployed_leaf}",
+                leaf=idx,
+            )
         self.pending_runs.append(
             _Run(
                 rid,
@@ -373,6 +390,7 @@ class ContractsReplay:
         if c["bill"] in self.bills:
             problem(f"creates bill {c['bill']} again", leaf=idx)
         fields = {k: c[k] for k in ("supplier", "amount", "due_date")}
+        fields.update({k: c[k] for k in ("payee", "reference") if k in c})  # since 2026-11
         self.bills[c["bill"]] = (fields, idx)
 
     def _bill_due(
@@ -713,8 +731,10 @@ class ContractsReplay:
                 ("supplier", supplier),
                 ("amount", format_fen(amount)),
                 ("due_date", _day(due)),
+                ("payee", payee),
+                ("reference", reference),
             ):
-                if table != fields[what]:
+                if what in fields and table != fields[what]:
                     _differs(
                         problem, f"bill {bill}", "bill", table, fields[what], leaf=idx, field=what
                     )
@@ -728,7 +748,7 @@ class ContractsReplay:
                     field="due_announced",
                 )
             elif due_leaf is not None:
-                # bill.created does not state the payee; the announcement does, as it was paid
+                # the announcement states the payee and reference as they were when it was paid
                 for what, table, logged in (
                     ("payee", payee or f"supplier:{supplier}", due_leaf[1]),
                     ("reference", reference, due_leaf[2]),
