@@ -1,4 +1,5 @@
-"""A demo business with three months of realistic entries, for trying Suanpan out.
+"""A demo business with three months of realistic entries, for trying Suanpan out, and a rule
+contract at work: supplier bills paid on their due day, the large one waiting for the owner.
 
 Everything is written through the same services a user's requests use (the single posting
 function included), so the demo books are as valid as real ones. Passwords are random and written
@@ -53,10 +54,39 @@ def ensure_demo(logins_path: Path, months: int = 3, seed: int = 2026) -> tuple[b
         _, token = businesses.create_invite(business.id, users["owner"].id, role, 24)
         businesses.accept_invite(token, users[role].id)
     seed_entries(business.id, users["owner"].id, users["bookkeeper"].id, months, seed)
+    seed_contracts(business.id, users["owner"].id, users["bookkeeper"].id)
     logins_path.parent.mkdir(parents=True, exist_ok=True)
     logins_path.write_text("\n".join(logins) + "\n", encoding="utf-8")
     logins_path.chmod(0o600)
     return True, logins
+
+
+def seed_contracts(business_id: int, owner_id: int, bookkeeper_id: int) -> None:
+    """The pay-bills template deployed (paid by hand: no WeChat Pay in the demo), and three
+    approved supplier bills: one due today (the scheduler pays it; the bookkeeper marks it
+    paid), one above the approval line (it waits in the owner's 审批 tab), one due next week."""
+    from app.contracts import service as contracts
+    from app.contracts import templates
+    from app.payments import books
+
+    doc = templates.build("pay_bills", {"approval_above": "2000.00"}, None)
+    made = contracts.create_contract(business_id, owner_id, doc, template="pay_bills")
+    contracts.deploy(business_id, made["id"], owner_id, None)
+    today = business_today()
+    for supplier, amount, due, ref in (
+        ("鲜奶供应商", 128_000, today, "FP-2026-031"),
+        ("咖啡豆贸易行", 356_000, today, "FP-2026-032"),
+        ("纸杯包装厂", 46_000, today + dt.timedelta(days=7), "FP-2026-033"),
+    ):
+        bill = books.create_bill(
+            business_id,
+            bookkeeper_id,
+            supplier=supplier,
+            amount=amount,
+            due_date=due,
+            reference=ref,
+        )
+        books.approve_bill(business_id, bill["id"], owner_id)
 
 
 def _month_starts(today: dt.date, months: int) -> list[dt.date]:

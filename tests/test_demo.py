@@ -39,3 +39,23 @@ def test_demo_creates_a_realistic_business_once(app, tmp_path: Path) -> None:
         f"/businesses/{business.id}/reports/trial-balance", token=r.get_json()["access_token"]
     ).get_json()
     assert tb["balanced"] and tb["total_debit"] != "0.00"
+
+
+def test_demo_shows_a_contract_paying_bills(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """After the scheduler's first tick the demo has a run, a payment for the bookkeeper to
+    mark paid, and one over the approval line waiting for the owner; the chain stays clean."""
+    from app.contracts.jobs import contracts_job
+    from app.models import Contract, ContractRun, Payment
+
+    runner = app.test_cli_runner()
+    assert (
+        runner.invoke(args=["demo", "create", "--logins-file", str(tmp_path / "l")]).exit_code == 0
+    )
+    [c] = Contract.select()
+    assert c.enabled and c.template == "pay_bills"
+    assert contracts_job(app) == 2  # the two bills due today; the third is due next week
+    assert ContractRun.select().count() == 2
+    statuses = sorted((p.amount, p.status) for p in Payment.select())
+    assert statuses == [(128_000, "submitted"), (356_000, "awaiting_approval")]
+    result = runner.invoke(args=["chain", "verify", "--quiet"])
+    assert result.exit_code == 0, result.output
