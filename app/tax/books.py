@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from peewee import fn
+from peewee import Query, fn
 
 from app.db import db, is_postgres
 from app.models import Account, Business, Entry, EntryLine
@@ -40,8 +40,10 @@ def default_filing_basis(taxpayer_type: str) -> str:
     return "quarterly" if taxpayer_type == "small_scale" else "monthly"
 
 
-def load_profile(business: Business, row: TaxProfile | None = None) -> Profile:
-    if row is None:
+def load_profile(business: Business, row: TaxProfile | None = None, lookup: bool = True) -> Profile:
+    """`row` is the business's tax profile; with lookup=False a missing row means the business
+    has none (the caller already looked, e.g. the daily run reads all profiles at once)."""
+    if row is None and lookup:
         row = TaxProfile.get_or_none(TaxProfile.business == business.id)
     return Profile(
         business_id=business.id,
@@ -98,6 +100,9 @@ class Books:
     # (account code, "YYYY-MM") -> [debit, credit]
     sums: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)  # account code -> type
+    # Whether the business has any invoice reference (entry_invoice); None: not known, the
+    # invoice metrics ask. The daily run knows it for every business from one query.
+    has_invoices: bool | None = None
 
     @classmethod
     def load(
@@ -113,27 +118,28 @@ class Books:
         line's account index rather than by scanning every line of the business."""
         start = start or dt.date(as_of.year - 3, 1, 1)
         until = until or as_of
+        books = cls(profile, as_of, start, until)
         month = _month_expr()
-        q = (
+        # Sums per account id and month over the business's posted entries (found through the
+        # entry's business index and the line's entry index), then the account's code and type
+        # for the few resulting rows: joining `account` before grouping made PostgreSQL hash
+        # every account of every business (or scan every line) for one business's figures.
+        sums = (
             EntryLine.select(
-                Account.code,
-                Account.type,
-                month,
-                fn.SUM(EntryLine.debit),
-                fn.SUM(EntryLine.credit),
+                EntryLine.account.alias("account_id"),
+                month.alias("ym"),
+                fn.SUM(EntryLine.debit).alias("debit"),
+                fn.SUM(EntryLine.credit).alias("credit"),
             )
             .join(Entry)
-            .switch(EntryLine)
-            .join(Account)
             .where(
                 (Entry.business == profile.business_id)
                 & (Entry.status == "posted")
                 & (Entry.date >= start)
                 & (Entry.date <= until)
             )
-            .group_by(Account.code, Account.type, month)
+            .group_by(EntryLine.account, month)
         )
-        books = cls(profile, as_of, start, until)
         if prefixes is not None:
             ids = [
                 a.id
@@ -144,7 +150,15 @@ class Books:
             ]
             if not ids:
                 return books
-            q = q.where(EntryLine.account.in_(ids))
+            sums = sums.where(EntryLine.account.in_(ids))
+        sums = sums.alias("s")
+        q = (
+            Account.select(Account.code, Account.type, sums.c.ym, sums.c.debit, sums.c.credit)
+            .join(sums, on=(sums.c.account_id == Account.id))
+            # Always true (lines are on their business's accounts): the business's accounts
+            # through their index rather than every account of every business.
+            .where(Account.business == profile.business_id)
+        )
         for code, type_, ym, debit, credit in q.tuples():
             books.sums[(code, ym)] = [int(debit or 0), int(credit or 0)]
             books.types[code] = type_
@@ -163,22 +177,30 @@ class Books:
         books.types["5001"] = "revenue"
         return books
 
-    def sync_month_sales(self, before: dt.date) -> None:
-        """Rewrite the aggregate from these books for complete months in [start, before)."""
+    def sync_month_sales(self, before: dt.date, pending: list[Query] | None = None) -> None:
+        """Rewrite the aggregate from these books for complete months in [start, before).
+        With `pending` the two statements are appended to it instead of run."""
         first, last = self.start.strftime("%Y-%m"), before.strftime("%Y-%m")
         per_month = self.by_month(("5001", "5051"), "credit")
-        TaxMonthSales.delete().where(
-            (TaxMonthSales.business == self.profile.business_id)
-            & (TaxMonthSales.month >= first)
-            & (TaxMonthSales.month < last)
-        ).execute()
+        queries: list[Query] = [
+            TaxMonthSales.delete().where(
+                (TaxMonthSales.business == self.profile.business_id)
+                & (TaxMonthSales.month >= first)
+                & (TaxMonthSales.month < last)
+            )
+        ]
         rows = [
             {"business": self.profile.business_id, "month": m, "amount": v}
             for m, v in sorted(per_month.items())
             if first <= m < last
         ]
         if rows:
-            TaxMonthSales.insert_many(rows).execute()
+            queries.append(TaxMonthSales.insert_many(rows))
+        if pending is not None:
+            pending.extend(queries)
+            return
+        for q in queries:
+            q.execute()
 
     def months(self, first: dt.date, end: dt.date) -> list[str]:
         """Month keys of [first, end) (first days of months)."""

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from peewee import fn
+from peewee import SQL, Select, fn
 
+from app.db import db
 from app.models import Account, Entry, EntryLine
 from app.models.tax import EntryInvoice
 from app.money import format_fen
@@ -53,6 +54,7 @@ class Observation:
     key: str  # the warning's period key
     value: Value | None
     figures: dict[str, Any] = field(default_factory=dict)
+    # Entries behind the figure, fetched only for warnings that fire (an EntryQuery, batched).
     entries: Callable[[], list[int]] | None = None
     unconfirmed: bool = False
 
@@ -95,32 +97,45 @@ def metric(
 # --- entries behind a figure -------------------------------------------------------------------
 
 
-def _entries_on(
-    business_id: int,
-    prefixes: tuple[str, ...],
-    start: dt.date,
-    end: dt.date,
-    side: str,
-    more_than: int = 0,
-    as_of: dt.date | None = None,
-) -> list[int]:
-    """Posted entries in [start, end) with a line on these accounts, the largest first."""
-    amount = EntryLine.credit if side == "credit" else EntryLine.debit
+@dataclass(frozen=True)
+class EntryQuery:
+    """The entries behind a figure: posted entries of the business dated in [start, end) with a
+    line on these accounts above `more_than` on `side`, the largest line first, at most
+    ENTRY_LIMIT. Calling it runs the query; the warnings service fetches all of a business's
+    firing warnings' queries at once (`fetch_entries`), in one round trip."""
+
+    business_id: int
+    prefixes: tuple[str, ...]
+    start: dt.date
+    end: dt.date
+    side: str  # credit | debit
+    more_than: int = 0
+    as_of: dt.date | None = None
+
+    def __call__(self) -> list[int]:
+        return fetch_entries([self])[0]
+
+
+def _entries_select(q: EntryQuery):  # type: ignore[no-untyped-def]
+    amount = EntryLine.credit if q.side == "credit" else EntryLine.debit
     cond = (
-        (Entry.business == business_id)
+        (Entry.business == q.business_id)
         & (Entry.status == "posted")
-        & (Entry.date >= start)
-        & (Entry.date < end)
-        & (amount > more_than)
+        & (Entry.date >= q.start)
+        & (Entry.date < q.end)
+        & (amount > q.more_than)
+        # Always true (a line is on its own business's account); it keeps the planner on this
+        # business's accounts instead of every business's account with the code.
+        & (Account.business == q.business_id)
     )
-    if as_of is not None:
-        cond &= Entry.date <= as_of
+    if q.as_of is not None:
+        cond &= Entry.date <= q.as_of
     prefix_cond = None
-    for p in prefixes:
+    for p in q.prefixes:
         c = Account.code.startswith(p)
         prefix_cond = c if prefix_cond is None else prefix_cond | c
-    q = (
-        EntryLine.select(Entry.id, fn.MAX(amount))
+    return (
+        EntryLine.select(Entry.id.alias("eid"), fn.MAX(amount).alias("amount"))
         .join(Entry)
         .switch(EntryLine)
         .join(Account)
@@ -129,7 +144,44 @@ def _entries_on(
         .order_by(fn.MAX(amount).desc(), Entry.id)
         .limit(ENTRY_LIMIT)
     )
-    return [eid for eid, _ in q.tuples()]
+
+
+def fetch_entries(queries: list[EntryQuery]) -> list[list[int]]:
+    """Each query's entries, largest first: one statement for all of them (UNION ALL of the
+    per-query selects, each with its own ORDER BY and LIMIT, tagged with its position)."""
+    if not queries:
+        return []
+    distinct = list(dict.fromkeys(queries))
+    if len(distinct) == 1:
+        ids = [eid for eid, _ in _entries_select(distinct[0]).tuples()]
+        return [ids for _ in queries]
+    parts = [
+        Select([_entries_select(q).alias(f"e{i}")], [SQL(str(i)), SQL("eid"), SQL("amount")])
+        for i, q in enumerate(distinct)
+    ]
+    union = parts[0]
+    for part in parts[1:]:
+        union = union + part  # UNION ALL
+    found: list[list[tuple[int, int]]] = [[] for _ in distinct]
+    for k, eid, amount in db.execute(union).fetchall():
+        found[int(k)].append((-int(amount), int(eid)))
+    by_query = {
+        q: [eid for _, eid in sorted(rows)] for q, rows in zip(distinct, found, strict=True)
+    }
+    return [by_query[q] for q in queries]
+
+
+def _entries_on(
+    business_id: int,
+    prefixes: tuple[str, ...],
+    start: dt.date,
+    end: dt.date,
+    side: str,
+    more_than: int = 0,
+    as_of: dt.date | None = None,
+) -> EntryQuery:
+    """Posted entries in [start, end) with a line on these accounts, the largest first (lazy)."""
+    return EntryQuery(business_id, tuple(prefixes), start, end, side, more_than, as_of)
 
 
 # --- VAT: small-scale threshold ------------------------------------------------------------------
@@ -161,7 +213,7 @@ def vat_sales_period(ctx: Ctx, rule: Rule) -> list[Observation]:
                     "tax_at_1pct": format_fen(fen_times(max(sales, 0), Fraction(1, 100))),
                     "filing_basis": basis,
                 },
-                lambda p=period, b=bid: _entries_on(b, REVENUE, p.start, p.end, "credit"),
+                _entries_on(bid, REVENUE, period.start, period.end, "credit"),
             )
         )
     return out
@@ -197,7 +249,7 @@ def vat_sales_rolling_12m(ctx: Ctx, rule: Rule) -> list[Observation]:
             str(ctx.as_of.year),
             total,
             {"rolling_sales": format_fen(total), "window_from": months[0], "window_to": months[-1]},
-            lambda: _entries_on(bid, REVENUE, start, end, "credit"),
+            _entries_on(bid, REVENUE, start, end, "credit"),
         )
     ]
 
@@ -241,7 +293,7 @@ def vat_sales_rolling_projected(ctx: Ctx, rule: Rule) -> list[Observation]:
                 "rolling_sales": format_fen(rolling),
                 "horizon_months": horizon,
             },
-            lambda: _entries_on(bid, REVENUE, start, cur, "credit"),
+            _entries_on(bid, REVENUE, start, cur, "credit"),
         )
     ]
 
@@ -314,7 +366,7 @@ def deduction_cap(ctx: Ctx, rule: Rule) -> list[Observation]:
                 "usage": percent(c.usage) if c.cap > 0 else "-",
                 "carry_forward": bool(rule.params.get("carry_forward", False)),
             },
-            lambda: _entries_on(bid, (acct,), year.start, year.end, "debit"),
+            _entries_on(bid, (acct,), year.start, year.end, "debit"),
         )
     ]
 
@@ -372,7 +424,7 @@ def cit_taxable_profit_ytd(ctx: Ctx, rule: Rule) -> list[Observation]:
                 "after_tax_at_limit": format_fen(limit - fen_times(limit, relief)),
                 "after_tax_now": format_fen(taxable - tax_now),
             },
-            lambda: _entries_on(bid, REVENUE, year.start, year.end, "credit"),
+            _entries_on(bid, REVENUE, year.start, year.end, "credit"),
         )
     ]
 
@@ -424,6 +476,13 @@ def days_to_deadline(ctx: Ctx, rule: Rule) -> list[Observation]:
 # --- Invoices --------------------------------------------------------------------------------------
 
 
+def _has_invoices(ctx: Ctx) -> bool:
+    if ctx.books.has_invoices is not None:
+        return ctx.books.has_invoices
+    bid = ctx.books.profile.business_id
+    return EntryInvoice.select().where(EntryInvoice.business == bid).exists()
+
+
 @metric(
     "expense_without_invoice_share",
     "ratio",
@@ -435,7 +494,7 @@ def days_to_deadline(ctx: Ctx, rule: Rule) -> list[Observation]:
 )
 def expense_without_invoice_share(ctx: Ctx, rule: Rule) -> list[Observation]:
     bid = ctx.books.profile.business_id
-    if not EntryInvoice.select().where(EntryInvoice.business == bid).exists():
+    if not _has_invoices(ctx):
         return []  # no data source yet: never fires (docs/tax-rules.md)
     year = year_of(ctx.as_of)
     exclude = tuple(rule.params.get("exclude") or ())
@@ -501,6 +560,8 @@ def expense_without_invoice_share(ctx: Ctx, rule: Rule) -> list[Observation]:
 )
 def duplicate_invoice(ctx: Ctx, rule: Rule) -> list[Observation]:
     bid = ctx.books.profile.business_id
+    if ctx.books.has_invoices is False:
+        return []  # no invoice reference at all: nothing can be duplicated
     pairs = list(
         EntryInvoice.select(EntryInvoice.invoice_key, EntryInvoice.entry)
         .join(Entry, on=(EntryInvoice.entry == Entry.id))

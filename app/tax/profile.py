@@ -24,7 +24,7 @@ _DIGITAL_NUMBER = re.compile(r"[0-9]{20}")
 def profile_dict(business_id: int) -> dict[str, Any]:
     b = Business.get_by_id(business_id)
     row = TaxProfile.get_or_none(TaxProfile.business == business_id)
-    p = load_profile(b, row)
+    p = load_profile(b, row, lookup=False)
     return {
         "taxpayer_type": p.taxpayer_type,
         "vat_filing_basis": p.vat_filing_basis,
@@ -52,7 +52,7 @@ def update_profile(
     with write_transaction():
         b = Business.get_by_id(business_id)
         row = TaxProfile.get_or_none(TaxProfile.business == business_id)
-        current = load_profile(b, row)
+        current = load_profile(b, row, lookup=False)
         values = {
             "vat_filing_basis": vat_filing_basis or current.vat_filing_basis,
             "cit_payer": current.cit_payer if cit_payer is None else cit_payer,

@@ -17,8 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from peewee import Query
+
 from app.clock import iso_utc, utcnow
-from app.db import write_transaction
+from app.db import db, is_postgres, write_transaction
 from app.errors import Conflict, NotFound
 from app.models import Business, Entry
 from app.models.tax import TaxWarning
@@ -26,6 +28,7 @@ from app.money import format_fen
 from app.tax import registry
 from app.tax.books import Books, Profile, load_profile
 from app.tax.evaluate import Result, RuleFilter, evaluate
+from app.tax.metrics import EntryQuery, fetch_entries
 from app.tax.text import render
 
 RANK = {"": 0, "warn": 1, "alert": 2}
@@ -63,24 +66,42 @@ def check_business(
     refresh: bool = True,
     prefixes: tuple[str, ...] | None = None,
     sync_sales: bool = False,
+    has_invoices: bool | None = None,
 ) -> CheckSummary:
-    """Evaluate the rules for one business on one business date and store the outcome."""
+    """Evaluate the rules for one business on one business date and store the outcome.
+    `has_invoices`: whether the business has any invoice reference, when the caller knows."""
     if profile is None:
         profile = load_profile(_business(business_id))
     loaded = books is None
     if books is None:
         books = Books.load(profile, as_of, until, start, prefixes)
+        books.has_invoices = has_invoices
     results = evaluate(registry.packs(), profile, as_of, rule_filter, books)
     summary = CheckSummary(business_id, as_of)
     if not results and not sync_sales:
         return summary
     with write_transaction():
+        writes: list[Query] = []
         if results:
-            store(business_id, as_of, results, summary, refresh)
+            store(business_id, as_of, results, summary, refresh, writes)
         if sync_sales and loaded and prefixes is None:
             # Repair the month-sales aggregate (kept by the post-posting check) from the books.
-            books.sync_month_sales(as_of.replace(day=1))
+            books.sync_month_sales(as_of.replace(day=1), writes)
+        execute_batch(writes)
     return summary
+
+
+def execute_batch(queries: list[Query]) -> None:
+    """Run write statements in order, in the caller's transaction. PostgreSQL gets them in one
+    round trip (one multi-statement string; psycopg2 binds the parameters client-side)."""
+    if not queries:
+        return
+    if not is_postgres() or len(queries) == 1:
+        for q in queries:
+            q.execute()
+        return
+    parts = [q.sql() for q in queries]
+    db.execute_sql("; ".join(sql for sql, _ in parts), [p for _, params in parts for p in params])
 
 
 def store(
@@ -89,9 +110,11 @@ def store(
     results: list[Result],
     summary: CheckSummary,
     refresh: bool = True,
+    pending: list[Query] | None = None,
 ) -> None:
     """Write the outcome. With refresh=False (the post-posting check) a warning that keeps
-    its severity and state is not rewritten: only changes are, the daily run refreshes figures."""
+    its severity and state is not rewritten: only changes are, the daily run refreshes figures.
+    With `pending` the writes are appended to it for the caller to run (`execute_batch`)."""
     rule_ids = sorted({r.rule.id for r in results})
     keys = sorted({r.key for r in results})
     existing = {
@@ -103,13 +126,18 @@ def store(
         )
     }
     now = utcnow()
+    queries: list[Query] = [] if pending is None else pending
+    new_rows: list[dict[str, Any]] = []
+    writes: list[tuple[Result, TaxWarning | None, bool]] = []
     for res in results:
         row = existing.get((res.rule.id, res.key))
         if res.severity is None:
             if row is not None and row.state != "resolved":
-                TaxWarning.update(state="resolved", resolved_at=now, as_of=as_of).where(
-                    TaxWarning.id == row.id
-                ).execute()
+                queries.append(
+                    TaxWarning.update(state="resolved", resolved_at=now, as_of=as_of).where(
+                        TaxWarning.id == row.id
+                    )
+                )
                 summary.resolved += 1
             continue
         reopen = row is not None and (
@@ -118,7 +146,10 @@ def store(
         )
         if row is not None and not refresh and not reopen and row.severity == res.severity:
             continue
-        entries = res.observation.entries() if res.observation.entries else []
+        writes.append((res, row, reopen))
+    # The entries behind every warning written here, in one round trip.
+    entry_lists = _entries_behind([res for res, _, _ in writes])
+    for (res, row, reopen), entries in zip(writes, entry_lists, strict=True):
         values: dict[str, Any] = {
             "severity": res.severity,
             "figures": json.dumps(res.figures, ensure_ascii=False, sort_keys=True),
@@ -131,13 +162,15 @@ def store(
         }
         summary.firing.append({"rule_id": res.rule.id, "period": res.key, "severity": res.severity})
         if row is None:
-            TaxWarning.create(
-                business=business_id,
-                rule_id=res.rule.id,
-                period_key=res.key,
-                state="open",
-                first_seen_at=now,
-                **values,
+            new_rows.append(
+                {
+                    "business": business_id,
+                    "rule_id": res.rule.id,
+                    "period_key": res.key,
+                    "state": "open",
+                    "first_seen_at": now,
+                    **values,
+                }
             )
             summary.opened += 1
             continue
@@ -148,7 +181,27 @@ def store(
             summary.opened += 1
         else:
             summary.updated += 1
-        TaxWarning.update(**values).where(TaxWarning.id == row.id).execute()
+        queries.append(TaxWarning.update(**values).where(TaxWarning.id == row.id))
+    if new_rows:
+        queries.append(TaxWarning.insert_many(new_rows))
+    if pending is None:
+        execute_batch(queries)
+
+
+def _entries_behind(results: list[Result]) -> list[list[int]]:
+    """Each result's entry ids: the metrics' entry queries run together (`fetch_entries`),
+    lists a metric already holds are taken as they are."""
+    out: list[list[int]] = [[] for _ in results]
+    batched: list[tuple[int, EntryQuery]] = []
+    for i, res in enumerate(results):
+        entries = res.observation.entries
+        if isinstance(entries, EntryQuery):
+            batched.append((i, entries))
+        elif entries:
+            out[i] = entries()
+    for (i, _), ids in zip(batched, fetch_entries([q for _, q in batched]), strict=True):
+        out[i] = ids
+    return out
 
 
 # --- reading and acknowledging ----------------------------------------------------------------

@@ -2,7 +2,7 @@
 """Tax-rules benchmark: the daily run over many businesses, and the post-posting check's cost.
 
     .venv/bin/python scripts/bench/tax.py [--backend sqlite|postgres] [--businesses 1000]
-        [--per-day 3] [--postings 2000]
+        [--per-day 3] [--postings 2000] [--keep] [--database URL] [--no-analyze] [--code DIR]
 
 On a throw-away database (a temp SQLite file, or a fresh PostgreSQL database
 `suanpan_bench_<random>` on postgresql://postgres@127.0.0.1:5432, dropped at the end):
@@ -11,7 +11,9 @@ On a throw-away database (a temp SQLite file, or a fresh PostgreSQL database
    categories, owner) and bulk-inserts a year of posted entries for each (2025-04-01 to
    2026-03-31, `--per-day` entries a day: sales into 5001, expenses over the expense lines
    the rules read, some cash; sizes vary per business so that some rules fire). The rows are
-   inserted directly, not through post_entry, to build the data in reasonable time;
+   inserted directly, not through post_entry, to build the data in reasonable time; then
+   ANALYZEs the tables (a database that grew over a year has been auto-analyzed long since;
+   `--no-analyze` times the freshly loaded tables as they are);
 2. times `run_daily_tax_checks` as of 2026-03-31 08:00 Shanghai over all of them, twice: the
    first run opens warnings, the second finds them already stored (the steady state);
    goal: under 60 s for 1,000 businesses with a year of entries each;
@@ -19,7 +21,13 @@ On a throw-away database (a temp SQLite file, or a fresh PostgreSQL database
    check subscribed and unsubscribed, alternating in blocks of 250 (the goal: no measurable
    slowdown of the API's quick records).
 
-Timings are wall-clock on this machine; compare numbers from one run only.
+Timings are wall-clock on this machine; compare numbers from one run only. To compare two
+versions of the code on the same data (and under the same load), build once with `--keep
+--postings 0`, which prints the database URL and leaves it in place, then time each version with
+`--database URL --postings 0 [--code DIR]` (`--code` imports the app from another checkout, e.g.
+`git worktree add /tmp/taxold <commit>`). A reused database gets its warnings, run log and
+month-sales aggregate cleared first, so run 1 opens the warnings again. Drop it when done
+(`DROP DATABASE suanpan_bench_...`, or delete the SQLite file's directory).
 """
 
 from __future__ import annotations
@@ -35,7 +43,18 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+def _code_dir(argv: list[str]) -> str:
+    """`--code DIR`: import the app from another checkout (read before any app import)."""
+    for i, a in enumerate(argv):
+        if a == "--code" and i + 1 < len(argv):
+            return str(Path(argv[i + 1]).resolve())
+        if a.startswith("--code="):
+            return str(Path(a.split("=", 1)[1]).resolve())
+    return str(Path(__file__).resolve().parents[2])
+
+
+sys.path.insert(0, _code_dir(sys.argv[1:]))
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 START = dt.date(2025, 4, 1)
@@ -43,14 +62,16 @@ END = dt.date(2026, 3, 31)
 EXPENSES = ["560201", "560202", "560203", "560204", "560205", "560206", "560101", "560207"]
 
 
-def setup_app(backend: str, tmp: Path):  # type: ignore[no-untyped-def]
+def setup_app(backend: str, tmp: Path, database: str | None = None, keep: bool = False):  # type: ignore[no-untyped-def]
     from app import create_app
     from app.db import db
     from app.migrate import upgrade
     from config import TestingConfig
 
     cleanup = None
-    if backend == "sqlite":
+    if database:
+        url = database
+    elif backend == "sqlite":
         url = f"sqlite:///{tmp / 'bench.db'}"
     else:
         import psycopg2
@@ -65,6 +86,9 @@ def setup_app(backend: str, tmp: Path):  # type: ignore[no-untyped-def]
             db.close_all()
             admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+        if keep:
+            cleanup = None
+
     cfg = type(
         "BenchConfig",
         (TestingConfig,),
@@ -73,7 +97,29 @@ def setup_app(backend: str, tmp: Path):  # type: ignore[no-untyped-def]
     app = create_app(cfg)
     with app.app_context(), db.connection_context():
         upgrade()
-    return app, cleanup
+    return app, cleanup, url
+
+
+def analyze() -> float:
+    """Refresh the planner's statistics after the bulk load (autovacuum would, in time)."""
+    from app.db import db
+
+    t0 = time.perf_counter()
+    with db.connection_context():
+        db.execute_sql("ANALYZE")
+    return time.perf_counter() - t0
+
+
+def reset_tax_state() -> None:
+    """A reused database: forget earlier runs, so run 1 opens the warnings again."""
+    from app.db import db, write_transaction
+    from app.models.tax import TaxMonthSales, TaxNotification, TaxRun, TaxWarning
+
+    with db.connection_context(), write_transaction():
+        TaxNotification.delete().execute()
+        TaxWarning.delete().execute()
+        TaxRun.delete().execute()
+        TaxMonthSales.delete().execute()
 
 
 def build(businesses: int, per_day: int, seed: int = 7) -> tuple[int, int]:
@@ -203,19 +249,33 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--businesses", type=int, default=1000)
     ap.add_argument("--per-day", type=int, default=3)
-    ap.add_argument("--postings", type=int, default=2000)
+    ap.add_argument("--postings", type=int, default=2000, help="0: skip the posting benchmark")
+    ap.add_argument("--keep", action="store_true", help="leave the built database in place")
+    ap.add_argument("--database", help="time an existing database built with --keep (no build)")
+    ap.add_argument("--no-analyze", action="store_true", help="no ANALYZE after the bulk load")
+    ap.add_argument("--code", help="import the app from this checkout (compare versions)")
     args = ap.parse_args(argv)
     print(f"{platform.platform()}; {os.cpu_count()} CPUs; Python {platform.python_version()}")
-    with tempfile.TemporaryDirectory() as tmp:
-        app, cleanup = setup_app(args.backend, Path(tmp))
+    print(f"code: {_code_dir(sys.argv[1:])}; load average {os.getloadavg()}")
+    tmp = tempfile.mkdtemp(prefix="suanpan_bench_") if args.keep else None
+    with tempfile.TemporaryDirectory() as scratch:
+        app, cleanup, url = setup_app(args.backend, Path(tmp or scratch), args.database, args.keep)
         try:
             with app.app_context():
-                t0 = time.perf_counter()
-                entries, lines = build(args.businesses, args.per_day)
-                print(
-                    f"built {args.businesses} businesses, {entries} entries, {lines} lines "
-                    f"in {time.perf_counter() - t0:.1f} s ({args.backend})"
-                )
+                if args.database:
+                    reset_tax_state()
+                    print(f"reusing {url}")
+                else:
+                    t0 = time.perf_counter()
+                    entries, lines = build(args.businesses, args.per_day)
+                    print(
+                        f"built {args.businesses} businesses, {entries} entries, {lines} lines "
+                        f"in {time.perf_counter() - t0:.1f} s ({args.backend})"
+                    )
+                    if not args.no_analyze:
+                        print(f"ANALYZE: {analyze():.1f} s")
+                    if args.keep:
+                        print(f"kept: --database {url}")
                 for n, (seconds, run) in enumerate(bench_daily(), 1):
                     print(
                         f"daily run {n}: {seconds:.1f} s for {run.businesses} businesses "  # type: ignore[attr-defined]
@@ -223,12 +283,14 @@ def main(argv: list[str] | None = None) -> int:
                         f"opened {run.opened}, updated {run.updated}, resolved {run.resolved}, "  # type: ignore[attr-defined]
                         f"failures {run.failures}"  # type: ignore[attr-defined]
                     )
-                rates = bench_posting(args.postings)
-                print(
-                    "post_entry (revenue lines, post-posting check on/off): "
-                    + ", ".join(f"{k}: {v:.0f}/s" for k, v in rates.items())
-                    + f" -> overhead {rates['without'] / rates['with']:.2f}x"
-                )
+                print(f"load average {os.getloadavg()}")
+                if args.postings > 0:
+                    rates = bench_posting(args.postings)
+                    print(
+                        "post_entry (revenue lines, post-posting check on/off): "
+                        + ", ".join(f"{k}: {v:.0f}/s" for k, v in rates.items())
+                        + f" -> overhead {rates['without'] / rates['with']:.2f}x"
+                    )
         finally:
             if cleanup:
                 cleanup()
