@@ -67,6 +67,8 @@ class Config:
     TAX_DAILY_CRON = os.environ.get("TAX_DAILY_CRON", "0 8 * * *")
     TAX_TIMEZONE = os.environ.get("TAX_TIMEZONE", "Asia/Shanghai")
     TAX_RUN_STALE_MINUTES = _env_int("TAX_RUN_STALE_MINUTES", 120)
+    # threads checking businesses side by side in one daily run; empty: 2 on PostgreSQL, 1 on SQLite
+    TAX_RUN_WORKERS = _env_int("TAX_RUN_WORKERS", 0) or None
     TAX_NOTIFY_SECONDS = _env_int("TAX_NOTIFY_SECONDS", 300)
     TAX_CHECK_ON_POSTING = _env_bool("TAX_CHECK_ON_POSTING", True)
     TAX_WECHAT_TEMPLATE_ID = os.environ.get("TAX_WECHAT_TEMPLATE_ID", "")
