@@ -26,8 +26,18 @@ def register_chain_cli(app: Flask) -> None:
     )
     @click.option("--vkey", help="Trust this verifier key instead of the node's own key file.")
     @click.option("--quiet", is_flag=True, help="No progress bar.")
+    @click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        help="Processes that read and check the leaves of large logs "
+        "(default: the CPU count, at most 4; 1 for none).",
+    )
     def verify(
-        business_id: int | None, checkpoint_file: Path | None, vkey: str | None, quiet: bool
+        business_id: int | None,
+        checkpoint_file: Path | None,
+        vkey: str | None,
+        quiet: bool,
+        workers: int | None,
     ) -> None:
         """Re-derive every leaf from the ledger rows, recompute the trees, check checkpoints.
 
@@ -37,7 +47,9 @@ def register_chain_cli(app: Flask) -> None:
 
         external = checkpoint_file.read_text("utf-8") if checkpoint_file else None
         with db.connection_context():
-            reports = run_verify(business_id, external, vkey, progress_bar=not quiet)
+            reports = run_verify(
+                business_id, external, vkey, progress_bar=not quiet, workers=workers
+            )
         failed = [r for r in reports if not r.ok]
         for r in reports:
             status = "ok" if r.ok else f"FAILED ({len(r.problems)} problem(s))"

@@ -5,6 +5,7 @@ value of an unexpected type must send the leaf to the slow path rather than pass
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -19,8 +20,9 @@ from app.services.chain_verify import (
     lines_by_leaf,
 )
 from chain.canonical import canonical_json
-from tests.chain_helpers import FAST_KEYS, busy_day, post_entry
+from tests.chain_helpers import FAST_KEYS, behind_the_api, busy_day, post_entry, sql
 from tests.conftest import Api
+from tests.test_chain_tamper import log, verify  # noqa: F401 - the fixture
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ def test_fast_text_is_the_stored_leaf_and_the_canonical_json(
     post_entry(books, bid, "123456.78", 'quote " back \\ tab \t nl \n ctl \x01 emoji 🧾 ぁ')
     post_entry(books, bid, "0.01", "")
     with app.app_context(), db.connection_context():
-        rows = leaf_rows(bid, -1, 1000)
+        rows = leaf_rows(bid, -1, 1000, 1000)
         accounts = Accounts()
         lines = lines_by_leaf(bid, rows[0][0], rows[-1][0], accounts)
         entries = [r for r in rows if r[4] is not None]
@@ -139,3 +141,58 @@ def test_odd_values_take_the_slow_path_or_agree_with_it(change: dict, lines: lis
     except (TypeError, ValueError):
         return  # the slow path decides
     assert json.loads(fast) == json.loads(slow_text(1, row, lines, acc))
+
+
+# --- worker processes: the same findings, in the same order -------------------------------
+
+
+def tamper_line(bid: int, made: dict) -> None:
+    eid = made["entries"][1]["id"]
+    sql("UPDATE entry_line SET debit = 500 WHERE entry_id = ? AND line_no = 1", eid)
+    sql("UPDATE entry_line SET memo = 'x' WHERE entry_id = ? AND line_no = 2", eid)
+
+
+def tamper_swap(bid: int, made: dict) -> None:
+    sql("UPDATE chain_leaf SET idx = -1 WHERE business_id = ? AND idx = 7", bid)
+    sql("UPDATE chain_leaf SET idx = 7 WHERE business_id = ? AND idx = 8", bid)
+    sql("UPDATE chain_leaf SET idx = 8 WHERE business_id = ? AND idx = -1", bid)
+
+
+def tamper_hash_and_entry(bid: int, made: dict) -> None:
+    sql("UPDATE chain_hash SET hash = ? WHERE business_id = ? AND idx = 3", b"\x07" * 32, bid)
+    sql("UPDATE entry SET memo = 'changed' WHERE id = ?", made["entries"][3]["id"])
+    sql("DELETE FROM membership WHERE business_id = ? AND role = 'bookkeeper'", bid)
+
+
+@pytest.mark.parametrize("tamper", [None, tamper_line, tamper_swap, tamper_hash_and_entry])
+def test_worker_processes_find_the_same_problems(
+    app: Flask,
+    log: dict,  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
+    tamper: Any,
+) -> None:
+    """Each batch read and checked in a worker process (its own connection to the database)
+    gives what reading it here gives, problem for problem."""
+    from app.services import chain_verify
+
+    bid = log["bid"]
+    if tamper is not None:
+        with app.app_context(), db.connection_context(), behind_the_api():
+            tamper(bid, log)
+    monkeypatch.setattr(chain_verify, "BATCH", 3)  # several batches, over both workers
+    here = verify(app, "--workers", "1")
+    monkeypatch.setattr(chain_verify, "PARALLEL_MIN_LEAVES", 1)
+    jobs: list[int] = []
+
+    def pool(n: int) -> Any:
+        made = real_pool(n)
+        real_map = made.map
+        made.map = lambda fn, batches: jobs.append(len(batches)) or real_map(fn, batches)
+        return made
+
+    real_pool = chain_verify.worker_pool
+    monkeypatch.setattr(chain_verify, "worker_pool", pool)
+    there = verify(app, "--workers", "2")
+    assert len(jobs) == 1 and jobs[0] >= 6  # 20 leaves in batches of 3, in the workers
+    assert there == here
+    assert (here[0] == 0) == (tamper is None), here[1]

@@ -20,8 +20,16 @@ What is checked, per business, and why each check catches a different attack:
 * ``external``: a checkpoint kept outside the database must be signed, must not be larger
   than the log (rolled back) and must state the log's recomputed root at its size (forked).
 
-It reads leaves and ledger rows in batches with plain SQL (no model objects), and builds
-the tree with a stack in one pass, so it runs at the speed of SHA-256 and json.dumps.
+Speed. Leaves are read in batches of BATCH with plain SQL (no model objects): each leaf
+with its entry row in one query, the lines of those entries in a second. An entry leaf is
+settled by comparing its stored text with the canonical text written directly from those
+rows (entry_leaf_text); only when the two differ is the leaf parsed and compared field by
+field (entry_content, first_difference), which names the field. The tree is built with a
+stack in one pass from the leaf hashes, and the stored hashes are compared a batch at a
+time. A large log (PARALLEL_MIN_LEAVES) whose indexes are dense is read and checked against
+the ledger rows by worker processes (worker_pool), batch by batch, in the same batches; all
+that depends on order (gaps, duplicate entries, the replays, the tree, the blocks) stays in
+this process, so the findings and their order do not depend on the workers.
 """
 
 from __future__ import annotations
@@ -31,14 +39,19 @@ import bisect
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import click
+from flask import current_app
 
-from app.db import db
+from app.db import db, make_database, sqlite_path
 from app.models import ChainBlock
 from app.money import format_fen
 from app.services.chain import ENTRY_EVENTS, header_of, leaf_dict, origin
@@ -51,6 +64,7 @@ from chain.errors import BrokenChainError, ChainError
 from chain.note import Verifier, new_verifier
 from chain.proof import check_tree, prove_tree
 from chain.tlog import split_stored_hash_index, stored_hash_count, stored_hash_index
+from config import BASE_DIR
 
 BATCH = 5000
 MAX_PROBLEMS = 20
@@ -131,6 +145,23 @@ class TreeBuilder:
         push, pop = stack.append, stack.pop
         for data in texts:
             h = sha(b"\x00" + data).digest()
+            out += h
+            m = n
+            while m & 1:
+                h = sha(b"\x01" + pop() + h).digest()
+                out += h
+                m >>= 1
+            push(h)
+            n += 1
+        self.size = n
+
+    def add_leaf_hashes(self, hashes: bytes) -> None:
+        """add_many() for leaves whose RFC 9162 leaf hashes (32 bytes each) are known."""
+        sha = hashlib.sha256
+        out, stack, n = self.hashes, self.stack, self.size
+        push, pop = stack.append, stack.pop
+        for at in range(0, len(hashes), 32):
+            h = hashes[at : at + 32]
             out += h
             m = n
             while m & 1:
@@ -470,11 +501,16 @@ def verify_business(
     *,
     external: str | None = None,
     progress: Callable[[int], None] | None = None,
+    pool: Executor | None = None,
 ) -> Report:
-    """Check one business's log against its ledger rows, its blocks and ``external``."""
+    """Check one business's log against its ledger rows, its blocks and ``external``.
+
+    With ``pool`` (see worker_pool), a large log's leaves are read and checked against the
+    ledger rows in its worker processes; the rest runs here, in leaf order, either way.
+    """
     report = Report(business_id)
     with contextlib.suppress(_Enough):
-        _verify(report, verifiers, external, progress or (lambda _n: None))
+        _verify(report, verifiers, external, progress or (lambda _n: None), pool)
     return report
 
 
@@ -483,6 +519,7 @@ def _verify(
     verifiers: list[Verifier],
     external: str | None,
     progress: Callable[[int], None],
+    pool: Executor | None,
 ) -> None:
     bid = report.business_id
 
@@ -507,66 +544,37 @@ def _verify(
     replay = _Replay()
     deals = ContractsReplay()
     seen_entries: dict[int, int] = {}
-    accounts = Accounts()
     sorted_roots = sorted(want_roots)
     if 0 in want_roots:
         roots[0] = tree.root()
 
     expected = 0
-    last = -1
-    while True:
-        # Each leaf with its entry row, then the lines of those entries: two queries.
-        batch = leaf_rows(bid, last, BATCH)
-        if not batch:
-            break
-        first, last = batch[0][0], batch[-1][0]
-        lines = lines_by_leaf(bid, first, last, accounts)
-        texts: list[bytes] = []
-        append = texts.append
-        no_lines: tuple[tuple[Any, ...], ...] = ()
-        for row in batch:
-            idx, kind, time, actor, entry_id, text = row[:6]
-            if idx != expected:
-                problem(
-                    f"leaf {expected} is missing (the log jumps from {expected - 1} to {idx}): "
-                    "a leaf was deleted",
-                    leaf=expected,
-                )
-                expected = idx  # carry on from here to find more
-            expected += 1
-            if entry_id is None:
-                data = text.encode("utf-8")
-                _check_other_leaf(problem, bid, idx, kind, _iso(time), actor, data, replay, deals)
-                append(data)
-                continue
-            if entry_id in seen_entries:
-                problem(
-                    f"entry recorded twice (first at leaf {seen_entries[entry_id]})",
-                    leaf=idx,
-                    entry_id=entry_id,
-                )
-            seen_entries[entry_id] = idx
-            append(text.encode("utf-8"))
-            if row[6] != bid:  # no such entry, or another business's
-                problem(
-                    "the leaf records an entry that is not in this business's ledger",
-                    leaf=idx,
-                    entry_id=entry_id,
-                )
-                continue
-            its_lines = lines.get(idx, no_lines)
-            try:
-                if entry_leaf_text(bid, row, its_lines, accounts) == text:
-                    continue  # the stored text is the canonical leaf of the ledger rows
-            except (TypeError, ValueError):
-                pass  # an odd value in a row: the detailed comparison below spells it out
-            derived = entry_content(entry_id, row[6:], accounts.rows(its_lines))
-            time = _iso(time) or ""
-            _check_entry_leaf(problem, bid, idx, time, entry_id, text, derived)
-        _grow(tree, texts, sorted_roots, roots)
-        _compare_stored_hashes(problem, bid, tree, batch[0][0], last)
-        deals.end_batch(problem, bid, tree.leaf_hash)
-        progress(len(batch))
+    with contextlib.closing(_scans(bid, pool)) as scans:
+        for scan in scans:
+            for pos, idx in enumerate(scan.idxs):
+                if idx != expected:
+                    problem(
+                        f"leaf {expected} is missing (the log jumps from {expected - 1} to "
+                        f"{idx}): a leaf was deleted",
+                        leaf=expected,
+                    )
+                    expected = idx  # carry on from here to find more
+                expected += 1
+                entry_id = scan.entry_ids[pos]
+                if entry_id is not None:
+                    if entry_id in seen_entries:
+                        problem(
+                            f"entry recorded twice (first at leaf {seen_entries[entry_id]})",
+                            leaf=idx,
+                            entry_id=entry_id,
+                        )
+                    seen_entries[entry_id] = idx
+                if pos in scan.attention:  # the fast path did not settle this leaf
+                    _check_leaf(problem, bid, *scan.attention[pos], replay, deals)
+            _grow(tree, scan.hashes, sorted_roots, roots)
+            _compare_stored_hashes(problem, bid, tree, scan.idxs[0], scan.idxs[-1])
+            deals.end_batch(problem, bid, tree.leaf_hash)
+            progress(len(scan.idxs))
     report.leaves = tree.size
     _check_ledger_coverage(problem, bid, seen_entries)
     _check_replay(problem, bid, replay)
@@ -576,15 +584,159 @@ def _verify(
         _check_external(problem, bid, ext_cp, tree, roots, blocks)
 
 
-def _grow(tree: TreeBuilder, texts: list[bytes], sizes: list[int], roots: dict[int, bytes]) -> None:
-    """Add a batch of leaves, noting the root at each wanted tree size on the way."""
-    start, end = tree.size, tree.size + len(texts)
+def _grow(tree: TreeBuilder, hashes: bytes, sizes: list[int], roots: dict[int, bytes]) -> None:
+    """Add a batch of leaf hashes, noting the root at each wanted tree size on the way."""
+    start, end = tree.size, tree.size + len(hashes) // 32
     lo = bisect.bisect_right(sizes, start)
     hi = bisect.bisect_right(sizes, end)
     for size in sizes[lo:hi]:
-        tree.add_many(texts[tree.size - start : size - start])
+        tree.add_leaf_hashes(hashes[32 * (tree.size - start) : 32 * (size - start)])
         roots[size] = tree.root()
-    tree.add_many(texts[tree.size - start :])
+    tree.add_leaf_hashes(hashes[32 * (tree.size - start) :])
+
+
+# --- reading and checking the leaves: in this process or in worker processes ----------------
+
+
+@dataclass
+class Scan:
+    """One batch of leaves as scan() leaves it for the main loop."""
+
+    idxs: list[int]
+    entry_ids: list[int | None]
+    hashes: bytes  # their RFC 9162 leaf hashes, 32 bytes each
+    # position -> (row, lines) for each leaf the fast path did not settle: every non-entry
+    # leaf (lines None), and each entry leaf whose text is not the one built from its rows
+    # (lines as LINE_COLUMNS rows; None when its entry is not in this business's ledger).
+    attention: dict[int, tuple[tuple[Any, ...], list[tuple[Any, ...]] | None]]
+
+
+UNBOUNDED = 2**62
+
+
+def scan(bid: int, after: int, until: int, limit: int, accounts: Accounts) -> Scan:
+    """Leaves after ``after`` up to ``until`` (at most ``limit``): fetch them with their
+    ledger rows, hash them, and settle every entry leaf whose stored text is the canonical
+    text of its rows. Everything order-dependent is left to the main loop."""
+    rows = leaf_rows(bid, after, until, limit)
+    out = Scan([], [], b"", {})
+    if not rows:
+        return out
+    lines = lines_by_leaf(bid, rows[0][0], rows[-1][0], accounts)
+    sha = hashlib.sha256
+    hashes = bytearray()
+    idxs, entry_ids, attention = out.idxs, out.entry_ids, out.attention
+    no_lines: tuple[tuple[Any, ...], ...] = ()
+    for pos, row in enumerate(rows):
+        idx, entry_id, text = row[0], row[4], row[5]
+        idxs.append(idx)
+        entry_ids.append(entry_id)
+        hashes += sha(b"\x00" + text.encode("utf-8")).digest()
+        if entry_id is None:
+            attention[pos] = (row, None)
+            continue
+        if row[6] != bid:  # no such entry, or another business's
+            attention[pos] = (row, None)
+            continue
+        its_lines = lines.get(idx, no_lines)
+        try:
+            if entry_leaf_text(bid, row, its_lines, accounts) == text:
+                continue  # the stored text is the canonical leaf of the ledger rows
+        except (TypeError, ValueError):
+            pass  # an odd value in a row: the detailed comparison spells it out
+        attention[pos] = (row, accounts.rows(its_lines))
+    out.hashes = bytes(hashes)
+    return out
+
+
+def _scans(bid: int, pool: Executor | None) -> Iterator[Scan]:
+    """A log's batches of BATCH leaves in order. A large log whose indexes are dense from 0
+    is split among ``pool``'s workers, in the batches the loop below would make (so problems
+    come in the same order); a log with gaps, a small one, and leaves appended meanwhile are
+    read here, each batch after the last leaf seen."""
+    last = -1
+    if pool is not None:
+        count, top = _sql(
+            "SELECT COUNT(*), MAX(idx) FROM chain_leaf WHERE business_id = ? AND idx >= 0", (bid,)
+        )[0]
+        if count >= PARALLEL_MIN_LEAVES and top == count - 1:
+            jobs = [(bid, a, min(a + BATCH, top), BATCH) for a in range(-1, top, BATCH)]
+            for found in pool.map(_worker_scan, jobs):
+                if found.idxs:  # empty only if leaves were deleted meanwhile
+                    yield found
+                    last = found.idxs[-1]
+    accounts = Accounts()
+    while True:
+        found = scan(bid, last, UNBOUNDED, BATCH, accounts)
+        if not found.idxs:
+            return
+        yield found
+        last = found.idxs[-1]
+
+
+PARALLEL_MIN_LEAVES = 100_000  # below this, starting the workers (~0.4 s) costs more than it saves
+_worker_accounts: dict[int, Accounts] = {}
+
+
+def worker_pool(workers: int | None = None) -> Executor | None:
+    """Worker processes for verify_business, or None when there is no point: one worker, or
+    an in-memory SQLite database that other processes cannot open.
+
+    Workers are spawned (not forked: this process may hold connections and threads), and
+    open their own connection to the app's DATABASE_URL, which reaches them as an argument.
+    """
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    url = current_app.config["DATABASE_URL"]
+    if workers < 2:
+        return None
+    if url.startswith("sqlite:"):
+        path = sqlite_path(url, BASE_DIR)
+        if path == ":memory:" or path.startswith("file:"):
+            return None
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(url, str(BASE_DIR)),
+    )
+
+
+def _worker_init(url: str, base_dir: str) -> None:
+    db.initialize(make_database(url, Path(base_dir), pool_size=1))
+    db.connect()
+
+
+def _worker_scan(job: tuple[int, int, int, int]) -> Scan:
+    bid, after, until, limit = job
+    accounts = _worker_accounts.setdefault(bid, Accounts())
+    if len(_worker_accounts) > 1:  # a new business: forget the last one's accounts
+        for other in [b for b in _worker_accounts if b != bid]:
+            del _worker_accounts[other]
+    return scan(bid, after, until, limit, accounts)
+
+
+def _check_leaf(
+    problem: Callable[..., None],
+    bid: int,
+    row: tuple[Any, ...],
+    lines: list[tuple[Any, ...]] | None,
+    replay: _Replay,
+    deals: ContractsReplay,
+) -> None:
+    """The checks for a leaf that scan() did not settle."""
+    idx, kind, time, actor, entry_id, text = row[:6]
+    if entry_id is None:
+        data = text.encode("utf-8")
+        _check_other_leaf(problem, bid, idx, kind, _iso(time), actor, data, replay, deals)
+    elif lines is None:
+        problem(
+            "the leaf records an entry that is not in this business's ledger",
+            leaf=idx,
+            entry_id=entry_id,
+        )
+    else:
+        derived = entry_content(entry_id, row[6:], lines)
+        _check_entry_leaf(problem, bid, idx, _iso(time) or "", entry_id, text, derived)
 
 
 def _check_entry_leaf(
@@ -622,14 +774,14 @@ def _check_entry_leaf(
     )
 
 
-def leaf_rows(bid: int, after: int, limit: int) -> list[tuple[Any, ...]]:
-    """Leaves after index ``after``, each as (idx, type, time, actor_id, entry_id, data,
-    *ENTRY_COLUMNS of its entry, all NULL for none)."""
+def leaf_rows(bid: int, after: int, until: int, limit: int) -> list[tuple[Any, ...]]:
+    """Leaves after index ``after`` up to ``until`` (at most ``limit``), each as (idx, type,
+    time, actor_id, entry_id, data, *ENTRY_COLUMNS of its entry, all NULL for none)."""
     return _sql(
         f"SELECT c.idx, c.type, c.time, c.actor_id, c.entry_id, c.data, {ENTRY_COLS_E} "
         "FROM chain_leaf c LEFT JOIN entry e ON e.id = c.entry_id "
-        "WHERE c.business_id = ? AND c.idx > ? ORDER BY c.idx LIMIT ?",
-        (bid, after, limit),
+        "WHERE c.business_id = ? AND c.idx > ? AND c.idx <= ? ORDER BY c.idx LIMIT ?",
+        (bid, after, until, limit),
     )
 
 
@@ -888,10 +1040,13 @@ def run_verify(
     vkey: str | None = None,
     *,
     progress_bar: bool = False,
+    workers: int | None = None,
 ) -> list[Report]:
     """Verify one business (or all), with a click progress bar over the leaves if asked.
 
     With ``external`` and no business, the business is taken from the checkpoint's origin.
+    ``workers``: processes that read and check the leaves of large logs (default: the CPU
+    count, at most 4; 1 for none).
     """
     verifiers = [new_verifier(vkey) if vkey else keyring.verifier()]
     if business_id is None and external is not None:
@@ -899,9 +1054,13 @@ def run_verify(
     ids = [business_id] if business_id is not None else all_business_ids()
     reports = []
     total = leaf_count(business_id)
-    with click.progressbar(
-        length=total, label="verifying", file=None if progress_bar else _Null(), show_pos=True
-    ) as bar:
+    pool = worker_pool(workers) if total >= PARALLEL_MIN_LEAVES else None
+    with (
+        pool or contextlib.nullcontext(),
+        click.progressbar(
+            length=total, label="verifying", file=None if progress_bar else _Null(), show_pos=True
+        ) as bar,
+    ):
         for bid in ids:
             reports.append(
                 verify_business(
@@ -909,6 +1068,7 @@ def run_verify(
                     verifiers,
                     external=external if len(ids) == 1 else None,
                     progress=bar.update,
+                    pool=pool,
                 )
             )
     return reports

@@ -2,7 +2,8 @@
 """Chain benchmark: posting overhead, proof latency at 10⁶ leaves, verify speed, pymerkle.
 
     .venv/bin/python scripts/bench/chain.py [--backend sqlite|postgres] [--entries 20000]
-        [--leaves 1000000] [--samples 2000] [--no-pymerkle]
+        [--leaves 1000000] [--samples 2000] [--no-pymerkle] [--verify-leaves 200000]
+        [--only posting,verify]
 
 In one run, on a throw-away database (a temp SQLite file, or a fresh PostgreSQL database
 `suanpan_bench_<random>` on postgresql://postgres@127.0.0.1:5432, dropped at the end):
@@ -15,7 +16,9 @@ In one run, on a throw-away database (a temp SQLite file, or a fresh PostgreSQL 
 3. `verify` of the first business: every leaf re-derived from entry/line/account rows,
    compared, the tree rebuilt and the checkpoint checked (goal: ≥ 100,000 leaves/s); and
    tree recomputation alone against plain hashlib SHA-256 over the same leaf texts (goal:
-   within 3x);
+   within 3x); with --verify-leaves N, the same log is then grown to N leaves by bulk SQL
+   (entries like the posted ones, their leaves, the stored hashes, one more block) and
+   verified in one process and with worker processes (chain_verify.worker_pool);
 4. pymerkle (GPL: installed only into .bench/pymerkle-venv, never a project dependency)
    doing the same 10⁶ appends and the same proofs, beside our in-memory TreeBuilder.
 
@@ -258,6 +261,117 @@ def bench_verify(business_id: int) -> dict:
     }
 
 
+def grow_log(business_id: int, leaves: int) -> int:
+    """Append entry leaves (copies of the last posted entry, with new ids, numbers and
+    amounts) and their ledger rows by bulk SQL until the log has ``leaves`` leaves, then seal.
+
+    The leaves are made from the last leaf's JSON, not by the verifier's own code, so a
+    clean verify of the grown log is also a check."""
+    from app.db import db
+    from app.services import chain
+    from app.services.chain_verify import TreeBuilder
+    from chain.canonical import canonical_json
+
+    p = db.obj.param
+    with db.connection_context():
+        rows = db.execute_sql(
+            f"SELECT idx, type, time, actor_id, entry_id, data FROM chain_leaf "
+            f"WHERE business_id = {p} ORDER BY idx",
+            (business_id,),
+        ).fetchall()
+        texts = [r[5].encode() for r in rows]
+        _, kind, time_, actor, entry_id, data = rows[-1]
+        cols = "business_id, date, memo, status, source, category_key, paid_with, " + (
+            "reverses_id, created_by_id, created_at, posted_by_id, posted_at"
+        )
+        entry_row = db.execute_sql(
+            f"SELECT {cols} FROM entry WHERE id = {p}", (entry_id,)
+        ).fetchone()
+        lines = db.execute_sql(
+            f"SELECT line_no, account_id, memo FROM entry_line WHERE entry_id = {p} "
+            "ORDER BY line_no",
+            (entry_id,),
+        ).fetchall()
+        assert len(lines) == 2, "the template entry has one debit and one credit line"
+        next_id, next_number = db.execute_sql(
+            "SELECT MAX(id) + 1, MAX(number) + 1 FROM entry"
+        ).fetchone()
+        entries, entry_lines, new_leaves = [], [], []
+        for k in range(leaves - len(rows)):
+            eid, number, idx = next_id + k, next_number + k, len(rows) + k
+            fen = 100 + (k * 3137) % 999_900
+            amount = f"{fen // 100}.{fen % 100:02d}"
+            leaf = json.loads(data)
+            entry = leaf["content"]["entry"]
+            entry.update(id=eid, number=number, total=amount)
+            for line in entry["lines"]:
+                line["debit" if line["line_no"] == 1 else "credit"] = amount
+            leaf["sequence"] = idx
+            text = canonical_json(leaf)
+            texts.append(text)
+            entries.append((eid, number, *entry_row))
+            entry_lines.append((eid, 1, lines[0][1], fen, 0, lines[0][2]))
+            entry_lines.append((eid, 2, lines[1][1], 0, fen, lines[1][2]))
+            new_leaves.append((business_id, idx, kind, time_, actor, eid, text.decode()))
+        tree = TreeBuilder()
+        tree.add_many(texts)
+        first_hash = len(
+            db.execute_sql(
+                f"SELECT idx FROM chain_hash WHERE business_id = {p}", (business_id,)
+            ).fetchall()
+        )
+        hashes = (
+            (business_id, i, bytes(tree.hashes[32 * i : 32 * i + 32]))
+            for i in range(first_hash, len(tree.hashes) // 32)
+        )
+        marks = lambda n: ", ".join([p] * n)  # noqa: E731
+        with db.atomic():
+            cur = db.cursor()
+            cur.executemany(f"INSERT INTO entry (id, number, {cols}) VALUES ({marks(14)})", entries)
+            cur.executemany(
+                "INSERT INTO entry_line (entry_id, line_no, account_id, debit, credit, memo) "
+                f"VALUES ({marks(6)})",
+                entry_lines,
+            )
+            cur.executemany(
+                "INSERT INTO chain_leaf (business_id, idx, type, time, actor_id, entry_id, "
+                f"data) VALUES ({marks(7)})",
+                new_leaves,
+            )
+            cur.executemany(
+                f"INSERT INTO chain_hash (business_id, idx, hash) VALUES ({marks(3)})", hashes
+            )
+        chain.seal(business_id)
+    return len(texts)
+
+
+def bench_verify_large(business_id: int, leaves: int) -> dict:
+    from app.db import db
+    from app.services.chain_keys import keyring
+    from app.services.chain_verify import verify_business, worker_pool
+
+    t0 = time.perf_counter()
+    size = grow_log(business_id, leaves)
+    grown_s = time.perf_counter() - t0
+    out: dict = {"leaves": size, "grow_s": round(grown_s, 1)}
+    with db.connection_context():
+        t0 = time.perf_counter()
+        report = verify_business(business_id, [keyring.verifier()])
+        spent = time.perf_counter() - t0
+        assert report.ok and report.leaves == size, report.problems[:3]
+        out["one_process_leaves_per_s"] = round(size / spent)
+        t0 = time.perf_counter()
+        pool = worker_pool()  # started inside the timing: a real run pays for it
+        assert pool is not None, "one CPU, or an in-memory database: no worker processes"
+        with pool:
+            report = verify_business(business_id, [keyring.verifier()], pool=pool)
+            spent = time.perf_counter() - t0
+            out["workers"] = pool._max_workers  # noqa: SLF001
+        assert report.ok and report.leaves == size, report.problems[:3]
+        out["workers_leaves_per_s"] = round(size / spent)
+    return out
+
+
 PYMERKLE_PROBE = r"""
 import json, random, sys, time
 from pymerkle import InmemoryTree
@@ -349,7 +463,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--leaves", type=int, default=1_000_000)
     ap.add_argument("--samples", type=int, default=2000)
     ap.add_argument("--no-pymerkle", action="store_true")
+    ap.add_argument(
+        "--verify-leaves",
+        type=int,
+        default=0,
+        help="also grow the verified log to this many leaves and verify it, in one process "
+        "and with worker processes",
+    )
+    ap.add_argument(
+        "--only",
+        default="posting,verify,proofs,pymerkle",
+        help="comma-separated parts to run (verify needs posting)",
+    )
     args = ap.parse_args(argv)
+    parts = set(args.only.split(","))
     os.environ.setdefault("SUANPAN_ENV", "testing")
     results: dict = {
         "backend": args.backend,
@@ -361,16 +488,24 @@ def main(argv: list[str] | None = None) -> int:
         app, cleanup = setup_app(args.backend, Path(tmp))
         try:
             with app.app_context():
-                print("posting ...", file=sys.stderr, flush=True)
-                results["posting"] = post = bench_posting(args.entries)
-                print("verify ...", file=sys.stderr, flush=True)
-                results["verify"] = bench_verify(post["business_id"])
-                print(f"proofs at {args.leaves} leaves ...", file=sys.stderr, flush=True)
-                results["proofs"] = bench_proofs(args.leaves, args.samples, 10**9)
+                if "posting" in parts:
+                    print("posting ...", file=sys.stderr, flush=True)
+                    results["posting"] = post = bench_posting(args.entries)
+                if "verify" in parts:
+                    print("verify ...", file=sys.stderr, flush=True)
+                    results["verify"] = bench_verify(post["business_id"])
+                    if args.verify_leaves:
+                        print(f"verify at {args.verify_leaves} leaves ...", file=sys.stderr)
+                        results["verify_large"] = bench_verify_large(
+                            post["business_id"], args.verify_leaves
+                        )
+                if "proofs" in parts:
+                    print(f"proofs at {args.leaves} leaves ...", file=sys.stderr, flush=True)
+                    results["proofs"] = bench_proofs(args.leaves, args.samples, 10**9)
         finally:
             if cleanup:
                 cleanup()
-    if not args.no_pymerkle:
+    if "pymerkle" in parts and not args.no_pymerkle:
         print("pymerkle ...", file=sys.stderr, flush=True)
         results["pymerkle"] = bench_pymerkle(args.leaves, args.samples)
     print(json.dumps(results, indent=2, ensure_ascii=False))
