@@ -30,7 +30,7 @@ from app.db import (
 )
 from app.errors import Conflict, NotFound, Unprocessable
 from app.events import LedgerEvent, emit
-from app.models import Account, Business, Entry, EntryLine
+from app.models import Account, Entry, EntryLine
 from app.money import MAX_FEN, format_fen
 
 MIN_DATE = dt.date(2000, 1, 1)
@@ -296,8 +296,10 @@ def _write_rows(
         params += [business_id, entry.date.strftime("%Y-%m")]
     try:
         row = execute(entry_sql, params).fetchone()
-    except IntegrityError:
-        if Business.get_or_none(Business.id == business_id) is None:
+    except IntegrityError as exc:
+        # No query here: on PostgreSQL the transaction is aborted. The business row the lock
+        # asked for is gone when the insert breaks the entry's foreign key to it.
+        if pg and "entry_business_id" in str(exc):
             raise NotFound("Business not found", code="business_not_found") from None
         raise
     if pg:
