@@ -424,11 +424,6 @@ def _post_effect(p: Payment, actor_id: int | None) -> int:
     return entry.id
 
 
-def fail(business_id: int, payment_id: int, reason: str) -> bool:
-    """The provider says it did not pay. False if the payment was already final."""
-    return apply_state(business_id, payment_id, Submitted("failed", reason=reason))
-
-
 def due_payments(now: dt.datetime, limit: int = 100) -> list[tuple[int, int]]:
     """(business, payment) pairs whose next attempt is due: what the scheduler retries."""
     rows = (
@@ -530,7 +525,7 @@ def to_confirm(business_id: int, user_id: int) -> list[dict[str, Any]]:
         )
         .order_by(Payment.id)
     )
-    user = User.get_by_id(user_id)
+    own_openid = User.get_by_id(user_id).wechat_openid or ""
     out = []
     for p in rows:
         openid = p.payee.removeprefix("openid:") if p.payee.startswith("openid:") else ""
@@ -544,7 +539,7 @@ def to_confirm(business_id: int, user_id: int) -> list[dict[str, Any]]:
                     "mchId": s.mchid if s else "",
                     "appId": s.appid if s else "",
                     "package": p.confirm_package,
-                    "openId": openid or user.wechat_openid or "",
+                    "openId": openid or own_openid,
                 },
             }
         )
