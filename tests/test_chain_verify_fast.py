@@ -196,3 +196,31 @@ def test_worker_processes_find_the_same_problems(
     assert len(jobs) == 1 and jobs[0] >= 6  # 20 leaves in batches of 3, in the workers
     assert there == here
     assert (here[0] == 0) == (tamper is None), here[1]
+
+
+def test_verify_goes_on_in_this_process_when_the_workers_fail(
+    app: Flask,
+    log: dict,  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    from app.services import chain_verify
+
+    with app.app_context(), db.connection_context(), behind_the_api():
+        tamper_line(log["bid"], log)
+    monkeypatch.setattr(chain_verify, "BATCH", 3)
+    here = verify(app, "--workers", "1")
+    monkeypatch.setattr(chain_verify, "PARALLEL_MIN_LEAVES", 1)
+    spawn = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(
+        chain_verify,
+        "worker_pool",
+        lambda n: ProcessPoolExecutor(n, mp_context=spawn, initializer=sys.exit, initargs=(3,)),
+    )
+    assert verify(app, "--workers", "2") == here
+    assert here[0] == 1
+    assert "worker processes failed" in caplog.text

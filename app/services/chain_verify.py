@@ -39,10 +39,12 @@ import bisect
 import contextlib
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -65,6 +67,8 @@ from chain.note import Verifier, new_verifier
 from chain.proof import check_tree, prove_tree
 from chain.tlog import split_stored_hash_index, stored_hash_count, stored_hash_index
 from config import BASE_DIR
+
+log = logging.getLogger("suanpan.chain_verify")
 
 BATCH = 5000
 MAX_PROBLEMS = 20
@@ -661,10 +665,13 @@ def _scans(bid: int, pool: Executor | None) -> Iterator[Scan]:
         )[0]
         if count >= PARALLEL_MIN_LEAVES and top == count - 1:
             jobs = [(bid, a, min(a + BATCH, top), BATCH) for a in range(-1, top, BATCH)]
-            for found in pool.map(_worker_scan, jobs):
-                if found.idxs:  # empty only if leaves were deleted meanwhile
-                    yield found
-                    last = found.idxs[-1]
+            try:
+                for found in pool.map(_worker_scan, jobs):
+                    if found.idxs:  # empty only if leaves were deleted meanwhile
+                        yield found
+                        last = found.idxs[-1]
+            except BrokenProcessPool as e:  # workers could not start, or died: go on here
+                log.warning("chain verify: worker processes failed (%s); reading here", e)
     accounts = Accounts()
     while True:
         found = scan(bid, last, UNBOUNDED, BATCH, accounts)

@@ -14,7 +14,8 @@ In one run, on a throw-away database (a temp SQLite file, or a fresh PostgreSQL 
 2. inclusion and consistency proof latency at 1,000,000 leaves, read from chain_hash
    through the peewee HashReader (goal: p50 < 1 ms);
 3. `verify` of the first business: every leaf re-derived from entry/line/account rows,
-   compared, the tree rebuilt and the checkpoint checked (goal: ≥ 100,000 leaves/s); and
+   compared, the tree rebuilt and the checkpoint checked (goal: ≥ 100,000 leaves/s; the
+   best of three runs, and the first); and
    tree recomputation alone against plain hashlib SHA-256 over the same leaf texts (goal:
    within 3x); with --verify-leaves N, the same log is then grown to N leaves by bulk SQL
    (entries like the posted ones, their leaves, the stored hashes, one more block) and
@@ -227,10 +228,13 @@ def bench_verify(business_id: int) -> dict:
 
     with db.connection_context():
         chain.seal(business_id)
-        t0 = time.perf_counter()
-        report = verify_business(business_id, [keyring.verifier()])
-        spent = time.perf_counter() - t0
-        assert report.ok, report.problems[:3]
+        runs = []
+        for _ in range(3):  # the machine is shared: the first run and the best of three
+            t0 = time.perf_counter()
+            report = verify_business(business_id, [keyring.verifier()])
+            runs.append(time.perf_counter() - t0)
+            assert report.ok, report.problems[:3]
+        first, spent = runs[0], min(runs)
         texts = [
             d.encode()
             for (d,) in db.execute_sql(
@@ -255,6 +259,7 @@ def bench_verify(business_id: int) -> dict:
         "leaves": report.leaves,
         "verify_s": round(spent, 3),
         "verify_leaves_per_s": round(report.leaves / spent),
+        "first_run_leaves_per_s": round(report.leaves / first),
         "tree_only_leaves_per_s": round(len(texts) / best_tree),
         "plain_sha256_leaves_per_s": round(len(texts) / best_sha),
         "tree_vs_plain_x": round(best_tree / best_sha, 2),
