@@ -118,11 +118,16 @@ def _configure_tax(app: Flask) -> None:
 
 
 def _configure_jwt(app: Flask) -> None:
+    """flask-jwt-extended issues access tokens; `route()` verifies them once per request with
+    `app.api.access_token` (same settings and errors as the loaders below, which stay for any
+    view that uses flask-jwt-extended's own decorators)."""
+    from app.api import access_token
     from app.api.errors import error_response
     from app.errors import Unauthorized
     from app.services.auth import session_active
 
     jwt = JWTManager(app)
+    access_token.configure(app)
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict, payload: dict) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_jwt_extended import get_jwt
 
 from app.api.routing import date_param, route
 from app.api.schemas import (
@@ -25,7 +24,7 @@ from app.services import accounts, entries, periods, posting, quick
 
 def author_name() -> str | None:
     """The caller's display name from the access token (they just wrote the entry)."""
-    return get_jwt().get("name")
+    return g.jwt_claims.get("name")
 
 
 @route(

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
-from flask_jwt_extended import get_jwt, get_jwt_identity, verify_jwt_in_request
 from pydantic import ValidationError
 
-from app.api import idempotency
+from app.api import access_token, idempotency
 from app.api.errors import validation_error
 from app.api.schemas import Body, Query
 from app.errors import BadRequest, Unprocessable
+from app.services.auth import authorize
 from app.services.businesses import require_member
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -166,11 +166,20 @@ def route(
         @functools.wraps(view)
         def wrapper(**kwargs: Any) -> Response:
             g.user_id = None
+            tenant = spec.action is not None and "business_id" in kwargs
             if spec.auth:
-                verify_jwt_in_request()
-                g.user_id = int(get_jwt_identity())
-                g.session_id = get_jwt().get("sid")
-            if spec.action is not None and "business_id" in kwargs:
+                # The token is verified once; its session (not revoked) and, on a business
+                # route, the caller's role there are checked in one query.
+                g.user_id, g.session_id, g.jwt_claims = access_token.verify()
+                member = authorize(
+                    g.session_id,
+                    g.user_id,
+                    kwargs["business_id"] if tenant else None,
+                    spec.action if tenant else None,
+                )
+                if tenant:
+                    g.membership = member
+            elif tenant:
                 g.membership = require_member(g.user_id, kwargs["business_id"], spec.action)
             if spec.idempotent and request.headers.get("Idempotency-Key") is not None:
                 return idempotency.run(lambda: call(dict(kwargs)), write_late=spec.write_late)

@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.clock import utcnow
 from app.db import fetchone, write_transaction
-from app.errors import Conflict, Unauthorized, Unprocessable
+from app.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from app.models import AuthSession, RefreshToken, User
 from app.services import throttle
 
@@ -159,11 +159,52 @@ def rotate_refresh_token(token: str) -> tuple[AuthSession, str]:
 
 
 def session_active(session_id: int) -> bool:
-    """Checked on every authenticated request, so it is one fixed query."""
+    """Whether a session is still logged in (one fixed query)."""
     return (
         fetchone('SELECT 1 FROM "auth_session" WHERE "id" = ? AND "revoked_at" IS NULL', session_id)
         is not None
     )
+
+
+_SESSION = 'SELECT 1 FROM "auth_session" WHERE "id" = ? AND "user_id" = ? AND "revoked_at" IS NULL'
+_SESSION_AND_ROLE = (
+    'SELECT m."role" FROM "auth_session" s LEFT JOIN "membership" m '
+    'ON m."user_id" = s."user_id" AND m."business_id" = ? '
+    'WHERE s."id" = ? AND s."user_id" = ? AND s."revoked_at" IS NULL'
+)
+
+
+def authorize(
+    session_id: int, user_id: int, business_id: int | None = None, action: str | None = None
+):  # type: ignore[no-untyped-def]
+    """Checked on every authenticated request, from the database (never cached, so a logout
+    takes effect at once in every worker), in one query: the token's session is the user's and
+    is not revoked (401 token_revoked), and, for a business route, the caller's role there
+    allows `action`: not a member is 404, a role that is not enough is 403, exactly as
+    `businesses.require_member`. Returns the `Member` for a business route, else None."""
+    from app.services.businesses import PERMISSIONS, Member
+
+    if business_id is None:
+        if fetchone(_SESSION, session_id, user_id) is None:
+            raise _revoked()
+        return None
+    row = fetchone(_SESSION_AND_ROLE, business_id, session_id, user_id)
+    if row is None:
+        raise _revoked()
+    role, action = row[0], action or "read"
+    if role is None:
+        raise NotFound("Business not found", code="business_not_found")
+    if role not in PERMISSIONS[action]:
+        raise Forbidden(
+            f"Your role ({role}) cannot do this ({action})",
+            code="forbidden_role",
+            details={"role": role, "allowed": list(PERMISSIONS[action])},
+        )
+    return Member(user_id, business_id, role)
+
+
+def _revoked() -> Unauthorized:
+    return Unauthorized("This session has been logged out", code="token_revoked")
 
 
 def revoke_session(session_id: int) -> None:
