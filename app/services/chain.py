@@ -3,7 +3,8 @@
 Leaves are appended by ``on_ledger_event``, a listener on app.events, so they are written in
 the very transaction of the change they record (no change without its leaf, no leaf without
 its change). Appending leaf n costs one leaf INSERT, one SELECT of at most log₂ n stored
-hashes and one multi-row INSERT of the 1 + log₂ n new ones (chain.tlog).
+hashes and one multi-row INSERT of the 1 + log₂ n new ones (chain.tlog); on PostgreSQL the two
+INSERTs share a round trip, and after a posting the log's size comes without a query of its own.
 
 Writers of one log are serialised by the same lock the posting function takes
 (``SELECT ... FOR UPDATE`` on the business row on PostgreSQL, BEGIN IMMEDIATE on SQLite), so
@@ -22,7 +23,13 @@ from typing import Any
 
 from peewee import IntegrityError, fn
 
-from app.chain_store import PeeweeHashReader, append_hashes, execute, insert_leaf, next_leaf_index
+from app.chain_store import (
+    PeeweeHashReader,
+    append_hashes,
+    execute,
+    next_leaf_index,
+    take_leaf_index,
+)
 from app.clock import iso_utc, utcnow
 from app.db import db, holds_lock, is_postgres, mark_locked, write_transaction
 from app.errors import Conflict, NotFound, Unavailable, Unprocessable
@@ -93,7 +100,7 @@ def append_leaf(event: LedgerEvent) -> int:
     """Append ``event`` as the next leaf; must run inside the change's transaction."""
     bid = event.business_id
     _lock_log(bid)
-    n = next_leaf_index(bid)
+    n = take_leaf_index(bid)  # no query when the posting function read it under the lock
     now = utcnow().replace(microsecond=0)
     entry_id = event.content["entry"]["id"] if event.type in ENTRY_EVENTS else None
     data = canonical_json(
@@ -101,8 +108,8 @@ def append_leaf(event: LedgerEvent) -> int:
     )
     hashes = stored_hashes(n, data, PeeweeHashReader(bid))
     try:
-        insert_leaf(bid, n, event.type, now, event.actor_id, entry_id, data.decode("utf-8"))
-        append_hashes(bid, n, hashes)
+        leaf = (event.type, now, event.actor_id, entry_id, data.decode("utf-8"))
+        append_hashes(bid, n, hashes, leaf=leaf)  # the leaf row, then its hashes
     except IntegrityError:
         # Hashes past the last leaf: the log was cut behind the API. Refuse the change (it
         # rolls back with its transaction) rather than record it in a broken log.

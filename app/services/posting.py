@@ -18,6 +18,7 @@ from typing import Any
 
 from peewee import JOIN, IntegrityError
 
+from app.chain_store import LOG_SIZE_SQL, known_log_size
 from app.clock import business_today, utcnow
 from app.db import (
     execute,
@@ -258,8 +259,11 @@ _LINE_SELECT = (
     'AND NOT EXISTS (SELECT 1 FROM "account" c WHERE c."business_id" = a."business_id" '
     'AND c."parent_code" = a."code")'
 )
+# The re-check of the stored lines also reads the size of the business's chain log, under the
+# lock, for the leaf that records the posting (chain_store.known_log_size): one statement fewer.
 _LINES_STORED = (
-    'SELECT COALESCE(SUM("debit"), 0), COALESCE(SUM("credit"), 0), COUNT(*) '
+    'SELECT COALESCE(SUM("debit"), 0), COALESCE(SUM("credit"), 0), COUNT(*), '
+    f"{LOG_SIZE_SQL} "
     'FROM "entry_line" WHERE "entry_id" = ?'
 )
 
@@ -282,10 +286,10 @@ def _insert_sql(posting: bool, lines: int, postgres: bool) -> tuple[str, str]:
 
 def _write_rows(
     business_id: int, entry: EntryInput, ctx: Context, values: list[object], posting: bool
-) -> tuple[int, int]:
-    """Insert the entry and its lines under the business lock; (id, number). Returns only if the
-    stored lines are exactly the ones given, balanced, on accounts that are still active leaves,
-    and (for a posting) the month is still open."""
+) -> tuple[int, int, int]:
+    """Insert the entry and its lines under the business lock; (id, number, size of the chain
+    log). Returns only if the stored lines are exactly the ones given, balanced, on accounts
+    that are still active leaves, and (for a posting) the month is still open."""
     pg = is_postgres()
     entry_sql, lines_sql = _insert_sql(posting, len(entry.lines), pg)
     params: list[object] = []
@@ -313,18 +317,18 @@ def _write_rows(
         acct = ctx.accounts[line.account]
         params += [entry_id, i + 1, line.debit, line.credit, line.memo, acct.id]
     if pg:
-        stored = execute(lines_sql, [*params, entry_id]).fetchone()
+        stored = execute(lines_sql, [*params, business_id, entry_id]).fetchone()
     else:
         execute(lines_sql, params)
-        stored = execute(_LINES_STORED, (entry_id,)).fetchone()
-    debit, credit, count = stored
+        stored = execute(_LINES_STORED, (business_id, entry_id)).fetchone()
+    debit, credit, count, log_size = stored
     if count != len(entry.lines):
         # An account changed after validate() read it: report it as validate() would.
         validate(business_id, entry, posting=posting)
         raise Conflict("The accounts changed while posting; retry", code="accounts_changed")
     if debit != credit or count < 2:
         raise AssertionError(f"entry {entry_id} stored unbalanced: {debit} != {credit}")
-    return entry_id, number
+    return entry_id, number, log_size
 
 
 def post_entry(
@@ -365,7 +369,7 @@ def post_entry(
         now if posting else None,
     ]
     with write_transaction():
-        entry_id, number = _write_rows(business_id, entry, ctx, values, posting)
+        entry_id, number, log_size = _write_rows(business_id, entry, ctx, values, posting)
         row = Entry(
             id=entry_id,
             business=business_id,
@@ -398,7 +402,9 @@ def post_entry(
 
         row._serialised = entry_dict(row, lines)
         if posting:
-            _emit_posted(row, "entry.reversed" if reverses is not None else "entry.posted")
+            # Nothing was written since the log's size was read: the leaf need not read it.
+            with known_log_size(business_id, log_size):
+                _emit_posted(row, "entry.reversed" if reverses is not None else "entry.posted")
         return row
 
 
