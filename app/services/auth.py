@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.clock import utcnow
 from app.db import fetchone, write_transaction
-from app.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from app.errors import Conflict, Unauthorized, Unprocessable
 from app.models import AuthSession, RefreshToken, User
 from app.services import throttle
 
@@ -182,7 +182,7 @@ def authorize(
     is not revoked (401 token_revoked), and, for a business route, the caller's role there
     allows `action`: not a member is 404, a role that is not enough is 403, exactly as
     `businesses.require_member`. Returns the `Member` for a business route, else None."""
-    from app.services.businesses import PERMISSIONS, Member
+    from app.services.businesses import member_as
 
     if business_id is None:
         if fetchone(_SESSION, session_id, user_id) is None:
@@ -191,16 +191,7 @@ def authorize(
     row = fetchone(_SESSION_AND_ROLE, business_id, session_id, user_id)
     if row is None:
         raise _revoked()
-    role, action = row[0], action or "read"
-    if role is None:
-        raise NotFound("Business not found", code="business_not_found")
-    if role not in PERMISSIONS[action]:
-        raise Forbidden(
-            f"Your role ({role}) cannot do this ({action})",
-            code="forbidden_role",
-            details={"role": role, "allowed": list(PERMISSIONS[action])},
-        )
-    return Member(user_id, business_id, role)
+    return member_as(user_id, business_id, row[0], action or "read")
 
 
 def _revoked() -> Unauthorized:

@@ -66,9 +66,14 @@ def require_member(user_id: int, business_id: int, action: str = "read") -> Memb
         user_id,
         business_id,
     )
-    if row is None:
+    return member_as(user_id, business_id, row[0] if row else None, action)
+
+
+def member_as(user_id: int, business_id: int, role: str | None, action: str) -> Member:
+    """The tenancy rule, wherever the role was read: not a member (None) is 404, so a
+    business's existence is not revealed; a role that may not do `action` is 403."""
+    if role is None:
         raise NotFound("Business not found", code="business_not_found")
-    role = row[0]
     if role not in PERMISSIONS[action]:
         raise Forbidden(
             f"Your role ({role}) cannot do this ({action})",
